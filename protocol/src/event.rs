@@ -1,0 +1,167 @@
+//! Things that happened on the farm. Events are never evicted from the edge outbox and each is
+//! applied once in the cloud, by its `id` (DESIGN.md §3.2, §3.3).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Seq, UnixMillis};
+
+/// One event with its identity. On the wire the kind's fields sit beside `seq`, `id`, `ts` and
+/// `kind`: `{"seq":9,"id":"…","ts":…,"kind":"harvest","room":"…","product":"…",…}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The device's sequence number for this event.
+    pub seq: Seq,
+    /// A unique id: the cloud applies each id once.
+    pub id: Uuid,
+    /// When it happened, ms since the Unix epoch (device clock).
+    pub ts: UnixMillis,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened, with its fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A crop was harvested: becomes an inventory lot in the cloud.
+    Harvest(Harvest),
+    /// An actuator was switched.
+    ActuatorChange {
+        /// The growing room.
+        room: String,
+        /// The actuator's configured name.
+        actuator: String,
+        /// The new state.
+        state: SwitchState,
+        /// Why: the loop, a manual override, a safe-state fallback…
+        reason: String,
+    },
+    /// An alarm was raised or cleared.
+    Alarm {
+        /// The growing room, if the alarm is about one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<String>,
+        /// A stable machine-readable code (`sensor_stale`, `outbox_eviction`, …).
+        code: String,
+        /// How bad it is.
+        severity: Severity,
+        /// Whether the condition started (`true`) or ended (`false`).
+        active: bool,
+        /// A human-readable explanation.
+        message: String,
+    },
+}
+
+/// A harvest recorded by the farm manager.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Harvest {
+    /// The growing room it came from.
+    pub room: String,
+    /// The product's SKU in the tenant's catalogue.
+    pub product: String,
+    /// How much was harvested, in `unit`.
+    pub quantity: f64,
+    /// The unit of `quantity` (`"kg"`, `"g"`, `"each"`…).
+    pub unit: String,
+    /// The farm's lot code.
+    pub lot: String,
+}
+
+/// An actuator's switch state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SwitchState {
+    /// Energised.
+    On,
+    /// De-energised.
+    Off,
+}
+
+/// How urgent an alarm is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Needs attention soon.
+    Warning,
+    /// Crop or data is at risk now.
+    Critical,
+}
+
+impl EventKind {
+    /// The wire name of the kind (`"harvest"`).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            EventKind::Harvest(_) => "harvest",
+            EventKind::ActuatorChange { .. } => "actuator_change",
+            EventKind::Alarm { .. } => "alarm",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn harvest() -> Event {
+        Event {
+            seq: 12,
+            id: Uuid::from_u128(0x1234),
+            ts: 1_700_000_000_000,
+            kind: EventKind::Harvest(Harvest {
+                room: "fruiting-1".into(),
+                product: "OYS-BLUE-250".into(),
+                quantity: 4.5,
+                unit: "kg".into(),
+                lot: "2026-11-22-A".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn harvest_fields_sit_beside_kind_on_the_wire() {
+        let json = serde_json::to_value(harvest()).unwrap();
+        assert_eq!(json["kind"], "harvest");
+        assert_eq!(json["product"], "OYS-BLUE-250");
+        assert_eq!(json["quantity"], 4.5);
+        assert_eq!(json["id"], "00000000-0000-0000-0000-000000001234");
+        assert_eq!(serde_json::from_value::<Event>(json).unwrap(), harvest());
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let kinds = [
+            harvest().kind,
+            EventKind::ActuatorChange {
+                room: "r".into(),
+                actuator: "humidifier".into(),
+                state: SwitchState::On,
+                reason: "hysteresis".into(),
+            },
+            EventKind::Alarm {
+                room: None,
+                code: "outbox_eviction".into(),
+                severity: Severity::Critical,
+                active: true,
+                message: "evicted 10 readings".into(),
+            },
+        ];
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let e = Event { seq: i as u64, id: Uuid::new_v4(), ts: 1, kind };
+            let text = serde_json::to_string(&e).unwrap();
+            assert!(text.contains(&format!("\"kind\":\"{}\"", e.kind.name())));
+            assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn harvest_missing_product_is_rejected() {
+        let mut json = serde_json::to_value(harvest()).unwrap();
+        json.as_object_mut().unwrap().remove("product");
+        let err = serde_json::from_value::<Event>(json).unwrap_err();
+        assert!(err.to_string().contains("product"), "{err}");
+    }
+}
