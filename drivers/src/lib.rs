@@ -1,2 +1,22 @@
-//! placeholder
+//! Sensors and actuators of the farm, and a simulated farm to develop and test against.
+//!
+//! The agent samples anything that implements [`Sensor`] and switches actuators by
+//! [`ActuatorKind`]. Real embedded-hal drivers implement the same trait as the simulated
+//! sensors, so the agent cannot tell them apart. Nothing here reads the clock or does I/O
+//! except through the hardware a driver wraps.
+//!
+//! # Layout
+//! - [`sensor`]: what the agent samples: the [`Sensor`] trait, [`Measurement`],
+//!   [`SensorError`] (absent, bus glitch, implausible value).
+//! - [`actuator`]: the kinds of actuator a growing room has ([`ActuatorKind`]).
+//! - [`sim`]: a simulated farm: room physics ([`sim::RoomModel`]), a shared simulated clock
+//!   ([`sim::SimFarm`], [`sim::SharedFarm`]) and simulated sensors with fault injection
+//!   ([`sim::SimulatedSensor`]).
 #![deny(missing_docs)]
+
+pub mod actuator;
+pub mod sensor;
+pub mod sim;
+
+pub use actuator::{ActuatorKind, UnknownActuator};
+pub use sensor::{Measurement, Sensor, SensorError};
