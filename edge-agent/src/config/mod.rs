@@ -1,1 +1,32 @@
-//! placeholder
+//! The agent's TOML config file: [`load`] reads and validates it into a typed [`Config`],
+//! reporting every problem at once as `<file>: <key>: <message>` lines ([`ConfigError`]).
+//! [`EXAMPLE`] is the documented example that `edge-agent generate-config` prints.
+//!
+//! - `units.rs`: durations (`"250ms"`) and sizes (`"256MiB"`) as written in the file.
+//! - `raw.rs`: the schema (serde structs, defaults, unknown keys), one section at a time.
+//! - `build.rs`: checks beyond the schema; raw sections → typed settings.
+//! - `settings.rs`: the typed, validated settings.
+//! - `data_dir.rs`: the read-only check that the data directory is usable.
+//! - `load.rs`: [`load`] and [`parse`]; `error.rs`: [`ConfigError`] and [`Problem`].
+
+mod build;
+mod data_dir;
+mod error;
+mod load;
+mod raw;
+mod settings;
+mod units;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{ConfigError, Problem};
+pub use load::{load, parse};
+pub use settings::{
+    AgentConfig, Config, LogLevel, OutboxSettings, SensorConfig, SensorKind, SimulationConfig,
+    Synchronous,
+};
+
+/// A commented config file with every key and its default, set up for the demo (two
+/// simulated rooms). `edge-agent generate-config` prints it; it always passes [`parse`].
+pub const EXAMPLE: &str = include_str!("example.toml");

@@ -1,0 +1,262 @@
+//! The config file's schema: serde structs that mirror the TOML, with defaults for missing
+//! keys and no unknown keys allowed. Values whose checks need more than their type (ranges,
+//! names, duplicates) are checked in `build.rs`. Enum-like values (`log_level`,
+//! `synchronous`, `kind`, `metrics`) stay strings and required keys stay `Option`s here, so
+//! that `build.rs` reports every bad or missing one, not only the first.
+//!
+//! Each top-level section and each `[[sensors]]` entry is deserialized on its own through
+//! `serde_path_to_error`, so a problem carries its full key path and one bad section does not
+//! hide the problems of the others; within a table, each bad key is reported and dropped and
+//! the table retried (see `deserialize` below).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_path_to_error::Segment;
+use toml::{Table, Value};
+
+use super::error::Problem;
+use super::settings::{LogLevel, Synchronous};
+use super::units::{ByteSize, HumanDuration};
+
+/// `[agent]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table of agent settings ([agent])")]
+pub(super) struct RawAgent {
+    /// This device's id, sent with every batch. Default `"edge-01"`.
+    #[serde(default = "default_device_id")]
+    pub device_id: String,
+    /// Where the agent keeps its data. Default `/var/lib/edge-agent`.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// `error`, `warn`, `info`, `debug` or `trace`. Default `info`.
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+}
+
+/// `[outbox]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table of outbox settings ([outbox])"
+)]
+pub(super) struct RawOutbox {
+    /// Longest time between telemetry commits. Default 250ms.
+    #[serde(default = "default_commit_interval")]
+    pub commit_interval: HumanDuration,
+    /// Quota of the outbox file. Default 256MiB.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: ByteSize,
+    /// How long synced telemetry is kept for the panel. Default 7d.
+    #[serde(default = "default_retain_local")]
+    pub retain_local: HumanDuration,
+    /// `normal` or `full`. Default `normal`.
+    #[serde(default = "default_synchronous")]
+    pub synchronous: String,
+}
+
+/// `[simulation]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table of simulation settings ([simulation])"
+)]
+pub(super) struct RawSimulation {
+    /// Simulated seconds per real second. Default 1.0.
+    #[serde(default = "default_speed")]
+    pub speed: f64,
+    /// Seed of the simulated randomness. Default 42.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+/// One `[[sensors]]` entry as written.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table of sensor settings ([[sensors]])"
+)]
+pub(super) struct RawSensor {
+    /// Unique sensor name. Required (checked in `build.rs`, to report every missing key).
+    pub name: Option<String>,
+    /// The sensor kind, e.g. `simulated`. Required.
+    pub kind: Option<String>,
+    /// The room the sensor is in. Required.
+    pub room: Option<String>,
+    /// How often the sensor is read. Default 5s.
+    #[serde(default = "default_sensor_interval")]
+    pub interval: HumanDuration,
+    /// Metric names the sensor reports. Default temperature, humidity, co2.
+    #[serde(default = "default_metrics")]
+    pub metrics: Vec<String>,
+}
+
+/// Default `agent.device_id`.
+pub(super) fn default_device_id() -> String {
+    "edge-01".to_owned()
+}
+
+/// Default `agent.data_dir`.
+pub(super) fn default_data_dir() -> PathBuf {
+    PathBuf::from("/var/lib/edge-agent")
+}
+
+/// Default `agent.log_level`.
+fn default_log_level() -> String {
+    LogLevel::default().as_str().to_owned()
+}
+
+/// Default `outbox.commit_interval`.
+pub(super) const fn default_commit_interval() -> HumanDuration {
+    HumanDuration(Duration::from_millis(250))
+}
+
+/// Default `outbox.max_bytes`.
+pub(super) const fn default_max_bytes() -> ByteSize {
+    ByteSize(256 << 20)
+}
+
+/// Default `outbox.retain_local`.
+pub(super) const fn default_retain_local() -> HumanDuration {
+    HumanDuration(Duration::from_secs(7 * 24 * 3600))
+}
+
+/// Default `outbox.synchronous`.
+fn default_synchronous() -> String {
+    Synchronous::default().as_str().to_owned()
+}
+
+/// Default `simulation.speed`.
+pub(super) const fn default_speed() -> f64 {
+    1.0
+}
+
+/// Default `simulation.seed`.
+pub(super) const fn default_seed() -> u64 {
+    42
+}
+
+/// Default `sensors[].interval`.
+const fn default_sensor_interval() -> HumanDuration {
+    HumanDuration(Duration::from_secs(5))
+}
+
+/// Default `sensors[].metrics`.
+fn default_metrics() -> Vec<String> {
+    ["temperature", "humidity", "co2"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+/// The file's sections as deserialized; `None` where a section could not be (its problem is
+/// already recorded). Missing sections are deserialized from an empty table (all defaults).
+#[derive(Debug)]
+pub(super) struct RawSections {
+    /// `[agent]`.
+    pub agent: Option<RawAgent>,
+    /// `[outbox]`.
+    pub outbox: Option<RawOutbox>,
+    /// `[simulation]`.
+    pub simulation: Option<RawSimulation>,
+    /// `[[sensors]]`, each with its index in the file; entries that failed are left out.
+    pub sensors: Vec<(usize, RawSensor)>,
+}
+
+/// The top-level keys the file may have, in the order problems are reported.
+pub(super) const SECTIONS: [&str; 4] = ["agent", "outbox", "simulation", "sensors"];
+
+/// Splits the document into its sections and deserializes each, recording a problem for
+/// every unknown top-level key and every section or sensor entry that does not fit the schema.
+pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawSections {
+    for key in doc.keys().filter(|key| !SECTIONS.contains(&key.as_str())) {
+        problems.push(Problem::new(
+            key.clone(),
+            "unknown key; expected one of `agent`, `outbox`, `simulation`, `sensors`",
+        ));
+    }
+    let agent = section(&mut doc, "agent", problems);
+    let outbox = section(&mut doc, "outbox", problems);
+    let simulation = section(&mut doc, "simulation", problems);
+    let sensors = match doc.remove("sensors") {
+        None => Vec::new(),
+        Some(Value::Array(entries)) => entries
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, entry)| {
+                let key = format!("sensors[{index}]");
+                deserialize(&key, entry, problems).map(|sensor| (index, sensor))
+            })
+            .collect(),
+        Some(other) => {
+            problems.push(Problem::new(
+                "sensors",
+                format!(
+                    "expected an array of tables (one [[sensors]] block per sensor), found {}",
+                    other.type_str()
+                ),
+            ));
+            Vec::new()
+        }
+    };
+    RawSections {
+        agent,
+        outbox,
+        simulation,
+        sensors,
+    }
+}
+
+/// Deserializes the top-level section `name`, or its defaults if it is missing.
+fn section<T>(doc: &mut Table, name: &str, problems: &mut Vec<Problem>) -> Option<T>
+where
+    T: for<'de> Deserialize<'de>,
+{
+    let value = doc
+        .remove(name)
+        .unwrap_or_else(|| Value::Table(Table::new()));
+    deserialize(name, value, problems)
+}
+
+/// Deserializes `value` (found at `key`), recording a problem with the full key path for
+/// each part that does not fit `T`. After a bad key (unknown, wrong type, bad value) the key
+/// is dropped and the table tried again, so every bad key of a table is reported and the
+/// rest of it still gets its semantic checks. Returns `None` only if the value cannot be
+/// read even without its bad keys (it is not a table).
+fn deserialize<T>(key: &str, mut value: Value, problems: &mut Vec<Problem>) -> Option<T>
+where
+    T: for<'de> Deserialize<'de>,
+{
+    loop {
+        let err = match serde_path_to_error::deserialize(value.clone()) {
+            Ok(parsed) => return Some(parsed),
+            Err(err) => err,
+        };
+        let path = err.path().to_string();
+        let full_key = match path.as_str() {
+            "." => key.to_owned(),
+            p if p.starts_with('[') => format!("{key}{p}"),
+            p => format!("{key}.{p}"),
+        };
+        problems.push(describe(full_key, err.inner().message()));
+        let bad_key = match err.path().iter().next() {
+            Some(Segment::Map { key }) => key.clone(),
+            _ => return None,
+        };
+        // Each round removes a key, so this ends.
+        value.as_table_mut()?.remove(&bad_key)?;
+    }
+}
+
+/// Turns serde's wording into the config file's: fields are "keys". (No raw struct has
+/// serde-required fields; required keys are `Option`s checked in `build.rs`, so that every
+/// missing one is reported, not only the first.)
+fn describe(key: String, message: &str) -> Problem {
+    match message.strip_prefix("unknown field `") {
+        Some(rest) => match rest.split_once(", ") {
+            Some((_, expected)) => Problem::new(key, format!("unknown key; {expected}")),
+            None => Problem::new(key, "unknown key"),
+        },
+        None => Problem::new(key, message),
+    }
+}
