@@ -91,14 +91,21 @@ impl Batch {
             return Err(BatchError::NoDevice);
         }
         if self.first_seq > self.last_seq {
-            return Err(BatchError::Range { first: self.first_seq, last: self.last_seq });
+            return Err(BatchError::Range {
+                first: self.first_seq,
+                last: self.last_seq,
+            });
         }
         if self.readings.len() > MAX_BATCH_READINGS {
             return Err(BatchError::TooLarge(self.readings.len()));
         }
         let range = self.first_seq..=self.last_seq;
         let mut seen = HashSet::with_capacity(self.readings.len() + self.events.len());
-        let seqs = self.readings.iter().map(|r| r.seq).chain(self.events.iter().map(|e| e.seq));
+        let seqs = self
+            .readings
+            .iter()
+            .map(|r| r.seq)
+            .chain(self.events.iter().map(|e| e.seq));
         for seq in seqs {
             if !range.contains(&seq) {
                 return Err(BatchError::SeqOutOfRange(seq));
@@ -107,7 +114,11 @@ impl Batch {
                 return Err(BatchError::DuplicateSeq(seq));
             }
         }
-        if let Some(r) = self.readings.iter().find(|r| !r.metric.is_plausible(r.value)) {
+        if let Some(r) = self
+            .readings
+            .iter()
+            .find(|r| !r.metric.is_plausible(r.value))
+        {
             return Err(BatchError::Implausible {
                 seq: r.seq,
                 metric: r.metric.name(),

@@ -150,7 +150,12 @@ mod tests {
             },
         ];
         for (i, kind) in kinds.into_iter().enumerate() {
-            let e = Event { seq: i as u64, id: Uuid::new_v4(), ts: 1, kind };
+            let e = Event {
+                seq: i as u64,
+                id: Uuid::new_v4(),
+                ts: 1,
+                kind,
+            };
             let text = serde_json::to_string(&e).unwrap();
             assert!(text.contains(&format!("\"kind\":\"{}\"", e.kind.name())));
             assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), e);

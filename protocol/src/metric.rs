@@ -27,7 +27,9 @@ pub enum Metric {
 
 /// A name that is not in the registry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown metric {name:?}; known metrics: temperature, humidity, co2, light, moisture, pressure")]
+#[error(
+    "unknown metric {name:?}; known metrics: temperature, humidity, co2, light, moisture, pressure"
+)]
 pub struct MetricError {
     /// The name that was asked for.
     pub name: String,
@@ -118,7 +120,9 @@ impl FromStr for Metric {
         Metric::ALL
             .into_iter()
             .find(|m| m.name() == name)
-            .ok_or_else(|| MetricError { name: name.to_owned() })
+            .ok_or_else(|| MetricError {
+                name: name.to_owned(),
+            })
     }
 }
 
@@ -130,7 +134,10 @@ mod tests {
     fn names_parse_back_and_match_serde() {
         for m in Metric::ALL {
             assert_eq!(m.name().parse::<Metric>(), Ok(m));
-            assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{}\"", m.name()));
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.name())
+            );
             assert_eq!(Metric::from_code(m.code()), Some(m));
         }
     }

@@ -1,1 +1,128 @@
-//! placeholder
+//! The one shared harness for tests that start real processes and services: a temp dir per
+//! test, child processes that are always stopped, and waiting on what a process prints
+//! instead of sleeping. Later issues add InfluxDB, PostgreSQL and Chromium here.
+//!
+//! # Layout
+//! - [`Process`]: a child process whose stderr is collected line by line; killed on drop.
+//! - [`temp_dir`]: a fresh temporary directory, removed on drop.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+pub use tempfile::TempDir;
+
+/// A fresh temporary directory, removed when dropped.
+pub fn temp_dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("farm-test-")
+        .tempdir()
+        .expect("create a temp dir")
+}
+
+/// A running child process. Its stderr is read on a thread so the child never blocks on a
+/// full pipe; [`Process::wait_for_line`] waits for a line to appear. Killed (SIGKILL) when
+/// dropped if it is still running.
+pub struct Process {
+    name: String,
+    child: Child,
+    lines: Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Process {
+    /// Starts `command` with stderr captured (stdout is inherited).
+    pub fn spawn(name: &str, mut command: Command) -> Process {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Process {
+            name: name.to_owned(),
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Waits until a line containing `needle` appears on stderr and returns it. Panics with
+    /// everything printed so far if it does not appear within `timeout` or the process ends.
+    pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.fail(&format!("no line with {needle:?} within {timeout:?}"))
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.fail(&format!("ended before printing {needle:?}"))
+                }
+            }
+        }
+    }
+
+    /// Sends `signal` (e.g. `rustix::process::Signal::TERM`) and waits up to `timeout` for the
+    /// process to exit; returns its status and everything it printed on stderr.
+    pub fn stop(
+        &mut self,
+        signal: rustix::process::Signal,
+        timeout: Duration,
+    ) -> (ExitStatus, Vec<String>) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a live pid");
+        rustix::process::kill_process(pid, signal).expect("send signal");
+        // The child's stderr closes when it exits: wait for that, bounded by `timeout`.
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(line) => self.log.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.fail(&format!("did not exit within {timeout:?} of {signal:?}"))
+                }
+            }
+        }
+        let status = self.child.wait().expect("wait for the child");
+        (status, self.log.clone())
+    }
+
+    fn fail(&mut self, what: &str) -> ! {
+        while let Ok(line) = self.lines.try_recv() {
+            self.log.push(line);
+        }
+        panic!(
+            "{}: {what}; stderr so far:\n{}",
+            self.name,
+            self.log.join("\n")
+        );
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

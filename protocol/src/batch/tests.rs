@@ -16,12 +16,26 @@ fn reading(seq: Seq, metric: Metric, value: f64) -> Reading {
 }
 
 fn batch(first: Seq, last: Seq, readings: Vec<Reading>) -> Batch {
-    Batch { schema: 1, device_id: "pi-1".into(), first_seq: first, last_seq: last, readings, events: vec![] }
+    Batch {
+        schema: 1,
+        device_id: "pi-1".into(),
+        first_seq: first,
+        last_seq: last,
+        readings,
+        events: vec![],
+    }
 }
 
 #[test]
 fn a_well_formed_batch_validates_and_round_trips() {
-    let mut b = batch(10, 12, vec![reading(10, Metric::Co2, 900.0), reading(12, Metric::Humidity, 90.0)]);
+    let mut b = batch(
+        10,
+        12,
+        vec![
+            reading(10, Metric::Co2, 900.0),
+            reading(12, Metric::Humidity, 90.0),
+        ],
+    );
     b.events.push(Event {
         seq: 11,
         id: Uuid::from_u128(7),
@@ -44,20 +58,30 @@ fn each_broken_invariant_gets_its_own_error() {
     let mut b = batch(1, 1, vec![]);
     b.schema = 2;
     assert_eq!(b.validate(), Err(BatchError::Schema(2)));
-    assert_eq!(batch(5, 4, vec![]).validate(), Err(BatchError::Range { first: 5, last: 4 }));
+    assert_eq!(
+        batch(5, 4, vec![]).validate(),
+        Err(BatchError::Range { first: 5, last: 4 })
+    );
     assert_eq!(
         batch(5, 6, vec![reading(7, Metric::Co2, 1.0)]).validate(),
         Err(BatchError::SeqOutOfRange(7))
     );
     assert_eq!(
-        batch(5, 6, vec![reading(5, Metric::Co2, 1.0), reading(5, Metric::Light, 1.0)]).validate(),
+        batch(
+            5,
+            6,
+            vec![reading(5, Metric::Co2, 1.0), reading(5, Metric::Light, 1.0)]
+        )
+        .validate(),
         Err(BatchError::DuplicateSeq(5))
     );
     assert!(matches!(
         batch(5, 6, vec![reading(5, Metric::Humidity, 120.0)]).validate(),
         Err(BatchError::Implausible { seq: 5, .. })
     ));
-    let many = (0..=MAX_BATCH_READINGS as u64).map(|s| reading(s, Metric::Co2, 1.0)).collect();
+    let many = (0..=MAX_BATCH_READINGS as u64)
+        .map(|s| reading(s, Metric::Co2, 1.0))
+        .collect();
     assert_eq!(
         batch(0, MAX_BATCH_READINGS as u64, many).validate(),
         Err(BatchError::TooLarge(MAX_BATCH_READINGS + 1))
@@ -79,7 +103,10 @@ fn any_metric() -> impl Strategy<Value = Metric> {
 }
 
 fn any_source() -> impl Strategy<Value = Source> {
-    prop_oneof!["[a-z0-9-]{1,12}".prop_map(Source::Sensor), "[a-z0-9-]{1,12}".prop_map(Source::Node)]
+    prop_oneof![
+        "[a-z0-9-]{1,12}".prop_map(Source::Sensor),
+        "[a-z0-9-]{1,12}".prop_map(Source::Node)
+    ]
 }
 
 proptest! {
