@@ -1,1 +1,118 @@
-fn main() {}
+//! `edge-agent`: the farm edge daemon's command line. See the README for the config file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use edge_agent::config::{self, Config};
+
+/// The farm edge agent: samples sensors and buffers every reading durably for the cloud.
+#[derive(Parser)]
+#[command(name = "edge-agent", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the agent until SIGTERM or SIGINT, then flush the outbox and exit 0.
+    Run {
+        /// The config file.
+        #[arg(long, short, default_value = "/etc/edge-agent/config.toml")]
+        config: PathBuf,
+    },
+    /// Check a config file; exit non-zero listing every problem with file and key.
+    Validate {
+        /// The config file.
+        #[arg(long, short, default_value = "/etc/edge-agent/config.toml")]
+        config: PathBuf,
+    },
+    /// Print a commented example config with every key and its default.
+    GenerateConfig,
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::GenerateConfig => {
+            print!("{}", config::EXAMPLE);
+            ExitCode::SUCCESS
+        }
+        Command::Validate { config } => match config::load(&config) {
+            Ok(cfg) => {
+                println!(
+                    "{}: ok ({} sensors, data_dir {})",
+                    cfg.path.display(),
+                    cfg.sensors.len(),
+                    cfg.agent.data_dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Run { config } => match config::load(&config) {
+            Ok(cfg) => run(cfg),
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn run(config: Config) -> ExitCode {
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("edge-agent: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(edge_agent::agent::run(config, shutdown_signal())) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "Edge agent stopped on an error.");
+            eprintln!("edge-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `RUST_LOG` wins over the config's `log_level`.
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(config.agent.log_level.as_str()));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Completes on the first SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM received."),
+                _ = int.recv() => tracing::info!("SIGINT received."),
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "Cannot listen for signals; stop with SIGKILL.");
+            std::future::pending::<()>().await;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `edge-agent run`: opens the outbox, builds the sensors, samples until told to stop, then
+//! flushes the outbox and returns.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use farm_drivers::sim::{RoomParams, SharedFarm, SimError, SimFarm, SimulatedSensor};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::config::{Config, SensorKind};
+use crate::outbox::{Outbox, OutboxError, OutboxStats, FILE_NAME};
+use crate::sampler::{Sampler, SensorCounters};
+use crate::state::LatestState;
+
+/// How often the simulated farm's clock is moved on.
+const SIM_TICK: Duration = Duration::from_millis(200);
+
+/// Why the agent could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The data directory could not be created.
+    #[error("cannot create data_dir {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The outbox could not be opened or flushed.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// The simulated farm refused a room.
+    #[error("simulated farm: {0}")]
+    Simulation(#[from] SimError),
+}
+
+/// What a run did, reported when it stops.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// The outbox's counters after the final flush.
+    pub outbox: OutboxStats,
+    /// (sensor, values read, faults) for every sensor.
+    pub sensors: Vec<(String, u64, u64)>,
+}
+
+/// Runs the agent until `shutdown` completes, then stops sampling, flushes the outbox and
+/// returns what was done. The caller decides what stops it (signals in `main`, tests).
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunSummary, AgentError> {
+    let data_dir = &config.agent.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|source| AgentError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
+    let outbox = Outbox::open(&data_dir.join(FILE_NAME), config.outbox.clone())?;
+    let state = LatestState::default();
+    let mut tasks = JoinSet::new();
+
+    let farm = simulated_farm(&config)?;
+    if let Some(farm) = &farm {
+        tasks.spawn(tick_farm(farm.clone(), config.simulation.speed));
+    }
+    let mut counters = Vec::new();
+    for sensor in &config.sensors {
+        let driver = match (&sensor.kind, &farm) {
+            (SensorKind::Simulated { metrics }, Some(farm)) => SimulatedSensor::new(
+                farm.clone(),
+                sensor.name.clone(),
+                sensor.room.clone(),
+                metrics.clone(),
+            ),
+            // simulated_farm() builds a farm whenever a simulated sensor exists.
+            (SensorKind::Simulated { .. }, None) => continue,
+        };
+        let sensor_counters = Arc::new(SensorCounters::default());
+        counters.push((sensor.name.clone(), Arc::clone(&sensor_counters)));
+        let sampler = Sampler {
+            name: sensor.name.clone(),
+            room: sensor.room.clone(),
+            interval: sensor.interval,
+            sensor: Box::new(driver),
+            counters: sensor_counters,
+        };
+        tasks.spawn(sampler.run(state.clone(), outbox.clone()));
+    }
+    if config.sensors.is_empty() {
+        tracing::warn!("No sensors configured; the agent has nothing to sample.");
+    }
+    tracing::info!(
+        device_id = %config.agent.device_id,
+        data_dir = %data_dir.display(),
+        sensors = config.sensors.len(),
+        "Edge agent running."
+    );
+
+    shutdown.await;
+    tracing::info!("Shutting down: stopping sensors, flushing the outbox.");
+    tasks.shutdown().await;
+    let committed = outbox.clone().close().await?;
+    let summary = RunSummary {
+        outbox: outbox.stats(),
+        sensors: counters
+            .into_iter()
+            .map(|(name, c)| {
+                use std::sync::atomic::Ordering::Relaxed;
+                (name, c.readings.load(Relaxed), c.faults.load(Relaxed))
+            })
+            .collect(),
+    };
+    tracing::info!(
+        committed_seq = committed,
+        evicted = summary.outbox.evicted,
+        dropped = summary.outbox.dropped,
+        "Outbox flushed; stopped."
+    );
+    Ok(summary)
+}
+
+/// A simulated farm with one default room per room that a simulated sensor reads, or `None`
+/// when no sensor is simulated.
+fn simulated_farm(config: &Config) -> Result<Option<SharedFarm>, SimError> {
+    let rooms: BTreeSet<&str> = config
+        .sensors
+        .iter()
+        .filter(|s| matches!(s.kind, SensorKind::Simulated { .. }))
+        .map(|s| s.room.as_str())
+        .collect();
+    if rooms.is_empty() {
+        return Ok(None);
+    }
+    let since_midnight = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() % 86_400);
+    let mut farm = SimFarm::new(config.simulation.seed, since_midnight as f64);
+    for room in rooms {
+        farm.add_room(room, RoomParams::default())?;
+    }
+    Ok(Some(SharedFarm::new(farm)))
+}
+
+/// Moves the simulated clock on by the real time elapsed × `speed`.
+async fn tick_farm(farm: SharedFarm, speed: f64) {
+    let mut ticker = tokio::time::interval(SIM_TICK);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last = Instant::now();
+    loop {
+        ticker.tick().await;
+        let now = Instant::now();
+        farm.advance((now - last).mul_f64(speed));
+        last = now;
+    }
+}
