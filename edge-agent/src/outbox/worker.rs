@@ -228,7 +228,8 @@ impl Worker {
         let mut next_prune = Instant::now();
         loop {
             let msg = match deadline {
-                None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                // Idle: wake up anyway now and then, so pruning runs on a quiet device too.
+                None => self.rx.recv_timeout(PRUNE_EVERY),
                 Some(at) => self
                     .rx
                     .recv_timeout(at.saturating_duration_since(Instant::now())),
