@@ -104,6 +104,15 @@ impl Store {
         self.counters
     }
 
+    /// Marks the outbox closed cleanly and checkpoints the WAL into the file, so the next
+    /// start can skip the integrity check. Call last, before dropping the store.
+    pub fn close_cleanly(&mut self) -> Result<(), OutboxError> {
+        schema::set_clean_shutdown(&self.conn, true)?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .context("checkpoint")
+    }
+
     /// The settings the store was opened with.
     pub fn settings(&self) -> &OutboxSettings {
         &self.settings

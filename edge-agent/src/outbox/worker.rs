@@ -266,11 +266,11 @@ impl Worker {
                     true
                 }
                 Ok(Msg::Shutdown(reply)) => {
-                    let _ = reply.send(self.commit(&[]));
+                    let _ = reply.send(self.finish());
                     return;
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    let _ = self.commit(&[]);
+                    let _ = self.finish();
                     return;
                 }
             };
@@ -286,6 +286,15 @@ impl Worker {
                 publish(&self.stats, &self.store);
             }
         }
+    }
+
+    /// The last commit before the thread ends; marks the file cleanly closed if it worked.
+    fn finish(&mut self) -> Result<Seq, OutboxError> {
+        let committed = self.commit(&[])?;
+        if let Err(e) = self.store.close_cleanly() {
+            tracing::warn!(error = %e, "Outbox not marked clean; the next start checks it.");
+        }
+        Ok(committed)
     }
 
     /// Commits the buffered readings and `events`; on failure keeps the readings for the
