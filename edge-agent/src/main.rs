@@ -85,16 +85,21 @@ fn run(config: Config) -> ExitCode {
     }
 }
 
-/// `RUST_LOG` wins over the config's `log_level`.
+/// `RUST_LOG` wins over the config's `log_level`. Under systemd, journald stamps each line
+/// itself, so the agent leaves out its own timestamp and colours.
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(config.agent.log_level.as_str()));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
 }
 
 /// Completes on the first SIGTERM or SIGINT.
