@@ -24,4 +24,12 @@ step "cross-build for the Pi and smoke-test under qemu"
 bash scripts/cross-build.sh
 
 step "cargo test --workspace"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
+# One closing line for the whole workspace (cargo prints one per test binary).
+count() { grep -E '^test result:' "$log" | grep -oE "[0-9]+ $1" | awk '{ n += $1 } END { print n + 0 }'; }
+echo
+echo "tests: $(count passed) passed, $(count failed) failed, $(count ignored) skipped"
+exit "$status"
