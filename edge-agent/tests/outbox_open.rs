@@ -26,6 +26,27 @@ fn assert_refused_and_untouched(path: &Path, check: impl Fn(&OutboxError) -> boo
     );
 }
 
+/// Fills an outbox at `path` with 20,000 readings, hands the store to `close`, then
+/// scribbles over a b-tree page in the middle of the readings table.
+fn damage(path: &Path, close: impl FnOnce(Store)) {
+    let mut store = open(path).unwrap();
+    let readings: Vec<NewReading> = (0..20_000)
+        .map(|i| NewReading {
+            ts: i,
+            room: "r".into(),
+            source: Source::Sensor("s".into()),
+            metric: Metric::Co2,
+            value: 500.0,
+        })
+        .collect();
+    store.append(&readings, &[]).unwrap();
+    close(store);
+    let mut bytes = std::fs::read(path).unwrap();
+    assert!(bytes.len() > 40 * 4096);
+    bytes[20 * 4096..21 * 4096].fill(0x5A);
+    std::fs::write(path, &bytes).unwrap();
+}
+
 #[test]
 fn garbage_is_not_sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,23 +92,7 @@ fn an_outbox_from_a_newer_version_is_refused() {
 fn a_damaged_outbox_is_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("outbox.sqlite");
-    let mut store = open(&path).unwrap();
-    let readings: Vec<NewReading> = (0..20_000)
-        .map(|i| NewReading {
-            ts: i,
-            room: "r".into(),
-            source: Source::Sensor("s".into()),
-            metric: Metric::Co2,
-            value: 500.0,
-        })
-        .collect();
-    store.append(&readings, &[]).unwrap();
-    drop(store); // the last connection checkpoints the WAL into the file
-    let mut bytes = std::fs::read(&path).unwrap();
-    assert!(bytes.len() > 40 * 4096);
-    // Scribble over a b-tree page in the middle of the readings table.
-    bytes[20 * 4096..21 * 4096].fill(0x5A);
-    std::fs::write(&path, &bytes).unwrap();
+    damage(&path, drop); // the last connection checkpoints the WAL
     assert_refused_and_untouched(&path, |e| matches!(e, OutboxError::Corrupt { .. }));
 }
 
@@ -104,22 +109,7 @@ fn an_empty_file_becomes_a_new_outbox() {
 fn the_integrity_check_runs_after_a_crash_not_after_a_clean_close() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("outbox.sqlite");
-    let mut store = open(&path).unwrap();
-    let readings: Vec<NewReading> = (0..20_000)
-        .map(|i| NewReading {
-            ts: i,
-            room: "r".into(),
-            source: Source::Sensor("s".into()),
-            metric: Metric::Co2,
-            value: 500.0,
-        })
-        .collect();
-    store.append(&readings, &[]).unwrap();
-    store.close_cleanly().unwrap();
-    drop(store);
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[20 * 4096..21 * 4096].fill(0x5A);
-    std::fs::write(&path, &bytes).unwrap();
+    damage(&path, |mut store| store.close_cleanly().unwrap());
     // Cleanly closed: start-up skips the full read (fast on an SD card)…
     let store = open(&path).unwrap();
     // …and this run ends without a clean close, as a crash would: the next start reads it all.

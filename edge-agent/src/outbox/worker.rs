@@ -113,12 +113,7 @@ impl Outbox {
     /// Queues a reading for the next commit. Never blocks: a full queue drops the reading
     /// and counts it. A NaN or out-of-range value is refused and not stored.
     pub fn append_reading(&self, reading: NewReading) -> Result<(), OutboxError> {
-        if !reading.metric.is_plausible(reading.value) {
-            return Err(OutboxError::Implausible {
-                metric: reading.metric,
-                value: reading.value,
-            });
-        }
+        check_plausible(&reading)?;
         self.tx
             .try_send(Msg::Reading(reading))
             .map_err(|e| match e {
@@ -133,12 +128,7 @@ impl Outbox {
     /// Queues a reading, waiting while the queue is full: for bulk producers (MQTT ingest,
     /// imports) that should slow down rather than lose data. Not for the control loop.
     pub fn append_reading_blocking(&self, reading: NewReading) -> Result<(), OutboxError> {
-        if !reading.metric.is_plausible(reading.value) {
-            return Err(OutboxError::Implausible {
-                metric: reading.metric,
-                value: reading.value,
-            });
-        }
+        check_plausible(&reading)?;
         self.tx
             .send(Msg::Reading(reading))
             .map_err(|_| OutboxError::Closed)
@@ -329,6 +319,18 @@ impl Worker {
                 Err(e)
             }
         }
+    }
+}
+
+/// A NaN or out-of-range value never enters the outbox: the cloud would refuse its batch.
+fn check_plausible(reading: &NewReading) -> Result<(), OutboxError> {
+    if reading.metric.is_plausible(reading.value) {
+        Ok(())
+    } else {
+        Err(OutboxError::Implausible {
+            metric: reading.metric,
+            value: reading.value,
+        })
     }
 }
 
