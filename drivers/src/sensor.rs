@@ -39,6 +39,14 @@ pub enum SensorError {
     /// A transient bus or transfer error; the next read may succeed.
     #[error("bus error: {0}")]
     Bus(String),
+    /// The device answered, but a checksum over its data did not match (e.g. Sensirion CRC-8,
+    /// a DS18B20 `crc=… NO` line): the data was garbled on the way.
+    #[error("checksum mismatch: {0}")]
+    Crc(String),
+    /// The device has no new measurement yet (e.g. an SCD4x between its 5 s updates). Not a
+    /// fault: ask again later.
+    #[error("no new measurement yet: {0}")]
+    NotReady(String),
     /// The device answered with NaN or a value outside the metric's physical range.
     #[error("implausible {metric} value {value} (physical range {range:?})", range = .metric.physical_range())]
     Implausible {
@@ -49,10 +57,30 @@ pub enum SensorError {
     },
 }
 
+impl SensorError {
+    /// A short stable name of the kind of fault, for counters and alarm codes: `absent`,
+    /// `bus`, `crc`, `not_ready`, `implausible`.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            SensorError::Absent(_) => "absent",
+            SensorError::Bus(_) => "bus",
+            SensorError::Crc(_) => "crc",
+            SensorError::NotReady(_) => "not_ready",
+            SensorError::Implausible { .. } => "implausible",
+        }
+    }
+
+    /// Whether this is a fault (counted, alarmed) rather than "nothing new yet".
+    pub const fn is_fault(&self) -> bool {
+        !matches!(self, SensorError::NotReady(_))
+    }
+}
+
 /// A source of measurements the agent samples periodically.
 ///
-/// `Send` so that each sensor can live on its own sampling task or bus thread.
-pub trait Sensor: Send {
+/// Not `Send` by itself: sensors sharing an I2C bus are built and read on that bus's own
+/// thread. Sensors that may move between threads are used as `Box<dyn Sensor + Send>`.
+pub trait Sensor {
     /// Takes one reading of every metric this sensor reports.
     fn read(&mut self) -> Result<Vec<Measurement>, SensorError>;
 }

@@ -31,7 +31,7 @@ pub struct Sampler {
     /// How often to read it.
     pub interval: Duration,
     /// The driver.
-    pub sensor: Box<dyn Sensor>,
+    pub sensor: Box<dyn Sensor + Send>,
     /// Its counters.
     pub counters: Arc<SensorCounters>,
 }

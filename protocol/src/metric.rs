@@ -23,6 +23,10 @@ pub enum Metric {
     Moisture,
     /// Barometric pressure, hPa.
     Pressure,
+    /// Vapour-pressure deficit, kPa (derived on the edge from temperature and humidity).
+    Vpd,
+    /// Dew point, °C (derived on the edge from temperature and humidity).
+    DewPoint,
 }
 
 /// A name that is not in the registry.
@@ -37,13 +41,15 @@ pub struct MetricError {
 
 impl Metric {
     /// Every metric, in registry order.
-    pub const ALL: [Metric; 6] = [
+    pub const ALL: [Metric; 8] = [
         Metric::Temperature,
         Metric::Humidity,
         Metric::Co2,
         Metric::Light,
         Metric::Moisture,
         Metric::Pressure,
+        Metric::Vpd,
+        Metric::DewPoint,
     ];
 
     /// The wire name (`"temperature"`).
@@ -55,6 +61,8 @@ impl Metric {
             Metric::Light => "light",
             Metric::Moisture => "moisture",
             Metric::Pressure => "pressure",
+            Metric::Vpd => "vpd",
+            Metric::DewPoint => "dew_point",
         }
     }
 
@@ -67,6 +75,8 @@ impl Metric {
             Metric::Light => "lux",
             Metric::Moisture => "%",
             Metric::Pressure => "hPa",
+            Metric::Vpd => "kPa",
+            Metric::DewPoint => "°C",
         }
     }
 
@@ -79,6 +89,8 @@ impl Metric {
             Metric::Light => (0.0, 200_000.0),
             Metric::Moisture => (0.0, 100.0),
             Metric::Pressure => (300.0, 1_100.0),
+            Metric::Vpd => (0.0, 10.0),
+            Metric::DewPoint => (-60.0, 85.0),
         }
     }
 
@@ -98,6 +110,8 @@ impl Metric {
             Metric::Light => 4,
             Metric::Moisture => 5,
             Metric::Pressure => 6,
+            Metric::Vpd => 7,
+            Metric::DewPoint => 8,
         }
     }
 

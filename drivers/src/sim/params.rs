@@ -141,9 +141,14 @@ impl Default for RoomState {
 
 impl RoomState {
     /// The value a sensor of `metric` would measure, if the room models that metric
-    /// (it does not model pressure).
+    /// (it does not model pressure). VPD and dew point follow from temperature and humidity.
     pub fn value(&self, metric: Metric) -> Option<f64> {
         match metric {
+            Metric::Vpd => Some(crate::derived::vpd_kpa(
+                self.temperature_c,
+                self.humidity_rh,
+            )),
+            Metric::DewPoint => crate::derived::dew_point_c(self.temperature_c, self.humidity_rh),
             Metric::Temperature => Some(self.temperature_c),
             Metric::Humidity => Some(self.humidity_rh),
             Metric::Co2 => Some(self.co2_ppm),

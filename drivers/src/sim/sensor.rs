@@ -128,6 +128,8 @@ fn noise_sd(metric: Metric, truth: f64) -> f64 {
         Metric::Light => 1.0 + 0.01 * truth.abs(),
         Metric::Moisture => 0.5,
         Metric::Pressure => 0.3,
+        // Derived from temperature and humidity, whose noise they inherit.
+        Metric::Vpd | Metric::DewPoint => 0.0,
     }
 }
 

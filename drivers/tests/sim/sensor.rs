@@ -66,6 +66,8 @@ fn readings_track_the_room_with_small_noise() {
         Metric::Co2 => 100.0,
         Metric::Light => 5.0,
         Metric::Pressure => 2.0,
+        Metric::Vpd => 0.01,
+        Metric::DewPoint => 0.01,
     };
     for m in &readings {
         let expected = truth.value(m.metric).unwrap_or(1013.25);
