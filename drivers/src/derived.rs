@@ -24,7 +24,7 @@ pub fn vpd_kpa(temperature_c: f64, humidity_rh: f64) -> f64 {
 
 /// Dew point, °C; `None` for 0 %RH (no dew point) or non-finite input.
 pub fn dew_point_c(temperature_c: f64, humidity_rh: f64) -> Option<f64> {
-    if !(humidity_rh > 0.0) || !temperature_c.is_finite() {
+    if humidity_rh.is_nan() || humidity_rh <= 0.0 || !temperature_c.is_finite() {
         return None;
     }
     let gamma =
