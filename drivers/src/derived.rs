@@ -1,7 +1,7 @@
 //! Metrics derived on the edge from one sensor's temperature and relative humidity
 //! (Magnus formula, Sonntag 1990 constants over water: valid about −45…60 °C).
 //!
-//! [`derive`] adds vapour-pressure deficit (kPa) and dew point (°C) to a reading that has both
+//! [`derive()`] adds vapour-pressure deficit (kPa) and dew point (°C) to a reading that has both
 //! temperature and humidity, so growers see the number they steer by.
 
 use farm_protocol::Metric;
