@@ -41,7 +41,8 @@ echo "==> what the outbox holds (demo/farm-data/outbox.sqlite)"
 sqlite3 -header -column farm-data/outbox.sqlite "
   SELECT s.room, s.name AS sensor,
          CASE r.metric WHEN 1 THEN 'temperature' WHEN 2 THEN 'humidity' WHEN 3 THEN 'co2'
-                       WHEN 4 THEN 'light' WHEN 5 THEN 'moisture' ELSE 'pressure' END AS metric,
+                       WHEN 4 THEN 'light' WHEN 5 THEN 'moisture' WHEN 6 THEN 'pressure'
+                       WHEN 7 THEN 'vpd' ELSE 'dew_point' END AS metric,
          count(*) AS readings, round(min(r.value), 1) AS min, round(max(r.value), 1) AS max,
          round(avg(r.value), 1) AS mean
   FROM readings r JOIN sources s ON s.id = r.source GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;"

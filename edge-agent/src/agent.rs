@@ -6,13 +6,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use farm_drivers::sim::{RoomParams, SharedFarm, SimError, SimFarm, SimulatedSensor};
+use farm_drivers::sim::{RoomParams, SharedFarm, SimError, SimFarm};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::config::{Config, SensorKind};
-use crate::outbox::{Outbox, OutboxError, OutboxStats, FILE_NAME};
-use crate::sampler::{Sampler, SensorCounters};
+use crate::actuators::Actuators;
+use crate::config::{ActuatorOutput, Config, SensorKind};
+use crate::outbox::{NewEvent, Outbox, OutboxError, OutboxStats, FILE_NAME};
 use crate::state::LatestState;
 
 /// How often the simulated farm's clock is moved on.
@@ -29,6 +29,9 @@ pub enum AgentError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A bus thread could not be started.
+    #[error("cannot start a sensor bus thread: {0}")]
+    Thread(std::io::Error),
     /// The outbox could not be opened or flushed.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
@@ -65,27 +68,14 @@ pub async fn run(
     if let Some(farm) = &farm {
         tasks.spawn(tick_farm(farm.clone(), config.simulation.speed));
     }
+    let (mut actuators, events) =
+        Actuators::open(&config.actuators, farm.as_ref(), crate::now_ms());
+    record(&outbox, events).await;
+    let built =
+        crate::sensors::build(&config.sensors, farm.as_ref()).map_err(AgentError::Thread)?;
     let mut counters = Vec::new();
-    for sensor in &config.sensors {
-        let driver = match (&sensor.kind, &farm) {
-            (SensorKind::Simulated { metrics }, Some(farm)) => SimulatedSensor::new(
-                farm.clone(),
-                sensor.name.clone(),
-                sensor.room.clone(),
-                metrics.clone(),
-            ),
-            // simulated_farm() builds a farm whenever a simulated sensor exists.
-            (SensorKind::Simulated { .. }, None) => continue,
-        };
-        let sensor_counters = Arc::new(SensorCounters::default());
-        counters.push((sensor.name.clone(), Arc::clone(&sensor_counters)));
-        let sampler = Sampler {
-            name: sensor.name.clone(),
-            room: sensor.room.clone(),
-            interval: sensor.interval,
-            sensor: Box::new(driver),
-            counters: sensor_counters,
-        };
+    for sampler in built.samplers {
+        counters.push((sampler.name.clone(), Arc::clone(&sampler.counters)));
         tasks.spawn(sampler.run(state.clone(), outbox.clone()));
     }
     if config.sensors.is_empty() {
@@ -101,6 +91,15 @@ pub async fn run(
     shutdown.await;
     tracing::info!("Shutting down: stopping sensors, flushing the outbox.");
     tasks.shutdown().await;
+    record(
+        &outbox,
+        actuators.apply_safe_state("shutdown: safe state", crate::now_ms()),
+    )
+    .await;
+    for thread in built.threads {
+        // A bus thread ends after its current read once its samplers are gone.
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
     let committed = outbox.clone().close().await?;
     let summary = RunSummary {
         outbox: outbox.stats(),
@@ -121,14 +120,20 @@ pub async fn run(
     Ok(summary)
 }
 
-/// A simulated farm with one default room per room that a simulated sensor reads, or `None`
-/// when no sensor is simulated.
-fn simulated_farm(config: &Config) -> Result<Option<SharedFarm>, SimError> {
-    let rooms: BTreeSet<&str> = config
+/// A simulated farm with one default room per room of a simulated sensor or actuator, or
+/// `None` when nothing is simulated.
+pub(crate) fn simulated_farm(config: &Config) -> Result<Option<SharedFarm>, SimError> {
+    let sensors = config
         .sensors
         .iter()
-        .filter(|s| matches!(s.kind, SensorKind::Simulated { .. }))
+        .filter(|s| matches!(s.kind, SensorKind::Simulated { .. }));
+    let actuators = config
+        .actuators
+        .iter()
+        .filter(|a| a.output == ActuatorOutput::Simulated);
+    let rooms: BTreeSet<&str> = sensors
         .map(|s| s.room.as_str())
+        .chain(actuators.map(|a| a.room.as_str()))
         .collect();
     if rooms.is_empty() {
         return Ok(None);
@@ -153,5 +158,14 @@ async fn tick_farm(farm: SharedFarm, speed: f64) {
         let now = Instant::now();
         farm.advance((now - last).mul_f64(speed));
         last = now;
+    }
+}
+
+/// Records events (actuator switches, alarms) durably; a failure is logged, not fatal.
+async fn record(outbox: &Outbox, events: Vec<NewEvent>) {
+    for event in events {
+        if let Err(e) = outbox.append_event(event).await {
+            tracing::error!(error = %e, "Event not recorded.");
+        }
     }
 }

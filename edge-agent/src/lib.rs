@@ -3,17 +3,25 @@
 //! the uplink and the panel arrive with later issues.
 //!
 //! # Layout
+//! - [`actuators`]: the configured actuators, driven to their safe state at start and stop.
+//! - [`commission`]: `sensors read` and `i2c scan`, for technicians.
 //! - [`config`]: the TOML config file, parsed and validated into typed settings.
+//! - [`fault`]: sensor faults as pure logic: stuck values, one alarm per outage, backoff.
 //! - [`outbox`]: the durable SQLite outbox (DESIGN.md §3.2), owned by its own thread.
 //! - [`state`]: the latest value of every (room, metric).
 //! - [`sampler`]: one task per sensor, feeding the state and the outbox.
+//! - [`sensors`]: turning the configured sensors into readers (direct, or on a bus thread).
 //! - [`agent`]: `run`: wires the parts together and shuts down cleanly.
 #![deny(missing_docs)]
 
+pub mod actuators;
 pub mod agent;
+pub mod commission;
 pub mod config;
+pub mod fault;
 pub mod outbox;
 pub mod sampler;
+pub mod sensors;
 pub mod state;
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -30,6 +30,32 @@ enum Command {
     },
     /// Print a commented example config with every key and its default.
     GenerateConfig,
+    /// Commissioning: sensors.
+    #[command(subcommand)]
+    Sensors(SensorsCommand),
+    /// Commissioning: the I2C bus.
+    #[command(subcommand)]
+    I2c(I2cCommand),
+}
+
+#[derive(Subcommand)]
+enum SensorsCommand {
+    /// Take one reading from every configured sensor and print it; exit 1 if any failed.
+    Read {
+        /// The config file.
+        #[arg(long, short, default_value = "/etc/edge-agent/config.toml")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum I2cCommand {
+    /// List the addresses that answer on a bus and which known sensors each may be.
+    Scan {
+        /// The I2C bus device.
+        #[arg(long, default_value = "/dev/i2c-1")]
+        bus: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,6 +79,14 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Sensors(SensorsCommand::Read { config }) => match config::load(&config) {
+            Ok(cfg) => read_sensors(&cfg),
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::I2c(I2cCommand::Scan { bus }) => scan(&bus),
         Command::Run { config } => match config::load(&config) {
             Ok(cfg) => run(cfg),
             Err(e) => {
@@ -83,6 +117,53 @@ fn run(config: Config) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn read_sensors(config: &Config) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("edge-agent: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(edge_agent::commission::read_all(config)) {
+        Ok(answers) => {
+            print!("{}", edge_agent::commission::format_answers(&answers));
+            if answers.iter().all(|a| a.result.is_ok()) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("edge-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "linux")]
+fn scan(bus: &std::path::Path) -> ExitCode {
+    match edge_agent::commission::i2c_scan(bus) {
+        Ok(table) => {
+            print!("{table}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("edge-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "linux"))]
+fn scan(_bus: &std::path::Path) -> ExitCode {
+    eprintln!("edge-agent: this build has no I2C support (built without the linux feature)");
+    ExitCode::FAILURE
 }
 
 /// `RUST_LOG` wins over the config's `log_level`. Under systemd, journald stamps each line

@@ -14,6 +14,9 @@ pub struct Latest {
     pub ts: UnixMillis,
     /// Who measured it.
     pub source: Source,
+    /// Set while that source is failing (`bus`, `crc`, `stuck`, …): the value is the last
+    /// good one and must not be used for control.
+    pub fault: Option<&'static str>,
 }
 
 /// The latest-state map, shared between the sampling tasks and its readers. Cheap to clone.
@@ -31,6 +34,17 @@ impl LatestState {
             Some(current) => *current = latest,
             None => {
                 map.insert((room.to_owned(), metric), latest);
+            }
+        }
+    }
+
+    /// Marks the values of `room` that came from `source` as bad, with the fault's kind;
+    /// the next good reading of each clears it.
+    pub fn mark_bad(&self, room: &str, source: &Source, fault: &'static str) {
+        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        for ((r, _), latest) in map.iter_mut() {
+            if r == room && latest.source == *source {
+                latest.fault = Some(fault);
             }
         }
     }
@@ -57,6 +71,7 @@ mod tests {
             value,
             ts,
             source: Source::Sensor("s".into()),
+            fault: None,
         }
     }
 
@@ -70,5 +85,24 @@ mod tests {
         assert_eq!(state.get("r", Metric::Co2).unwrap().value, 950.0);
         assert_eq!(state.get("r", Metric::Humidity), None);
         assert_eq!(state.snapshot().len(), 2);
+    }
+
+    #[test]
+    fn a_failing_source_marks_only_its_own_values_bad_until_a_good_one_arrives() {
+        let state = LatestState::default();
+        let other = Latest {
+            source: Source::Node("n".into()),
+            ..latest(800.0, 10)
+        };
+        state.update("r", Metric::Co2, other);
+        state.update("r", Metric::Temperature, latest(20.0, 10));
+        state.mark_bad("r", &Source::Sensor("s".into()), "crc");
+        assert_eq!(
+            state.get("r", Metric::Temperature).unwrap().fault,
+            Some("crc")
+        );
+        assert_eq!(state.get("r", Metric::Co2).unwrap().fault, None);
+        state.update("r", Metric::Temperature, latest(20.1, 20));
+        assert_eq!(state.get("r", Metric::Temperature).unwrap().fault, None);
     }
 }

@@ -45,6 +45,12 @@ kind = "simulated"
 room = "fruiting-1"
 interval = "100ms"
 metrics = ["light"]
+
+[[actuators]]
+name = "fan-a"
+room = "fruiting-1"
+device = "fresh_air_fan"
+kind = "simulated"
 "#,
         data_dir.display()
     )
@@ -145,17 +151,36 @@ fn run_until(signal: Signal) {
         .unwrap();
     let db = rusqlite::Connection::open(data.join("outbox.sqlite")).unwrap();
     let rows: i64 = db
-        .query_row("SELECT count(*) FROM readings", [], |r| r.get(0))
+        .query_row(
+            "SELECT (SELECT count(*) FROM readings) + (SELECT count(*) FROM events)",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(
-        committed >= 4,
-        "climate (3 metrics) and light were read at least once"
+        committed >= 8,
+        "climate (3 metrics + VPD + dew point), light and two actuator events"
     );
     assert_eq!(rows, committed);
     let sensors: i64 = db
         .query_row("SELECT count(DISTINCT name) FROM sources", [], |r| r.get(0))
         .unwrap();
     assert_eq!(sensors, 2);
+    // The actuator was put in its safe state at start-up and again at shutdown, on record.
+    let mut stmt = db
+        .prepare("SELECT body FROM events WHERE kind = 'actuator_change' ORDER BY seq")
+        .unwrap();
+    let reasons: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|body| {
+            serde_json::from_str::<serde_json::Value>(&body.unwrap()).unwrap()["reason"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(reasons, ["start-up: safe state", "shutdown: safe state"]);
 }
 
 #[test]
@@ -186,4 +211,52 @@ fn a_foreign_file_at_the_outbox_path_is_refused_and_left_alone() {
     assert!(err.contains("not an edge-agent outbox"), "{err}");
     assert!(err.contains("outbox.sqlite"), "{err}");
     assert_eq!(std::fs::read(data.join("outbox.sqlite")).unwrap(), before);
+}
+
+#[test]
+fn sensors_read_prints_one_line_per_sensor_and_fails_if_one_cannot_be_read() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("c.toml"), config(&dir.path().join("data"))).unwrap();
+    let out = edge_agent(&["sensors", "read", "--config", "c.toml"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("climate-a") && l.contains("vpd=") && l.contains("dew_point=")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("light-a") && l.contains("light=")),
+        "{text}"
+    );
+
+    let missing = config(&dir.path().join("data")).replace(
+        "kind = \"simulated\"\nroom = \"fruiting-1\"\ninterval = \"100ms\"\nmetrics = [\"light\"]",
+        "kind = \"bh1750\"\nroom = \"fruiting-1\"\nbus = \"/dev/i2c-97\"",
+    );
+    std::fs::write(dir.path().join("hw.toml"), missing).unwrap();
+    let out = edge_agent(&["sensors", "read", "--config", "hw.toml"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let line = text.lines().find(|l| l.starts_with("light-a")).unwrap();
+    assert!(
+        line.contains("FAILED") && line.contains("/dev/i2c-97") && line.contains("(absent)"),
+        "{line}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "reading sensors creates no outbox"
+    );
+}
+
+#[test]
+fn i2c_scan_of_a_missing_bus_says_how_to_enable_it() {
+    let out = edge_agent(&["i2c", "scan", "--bus", "/dev/i2c-97"], Path::new("."));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/dev/i2c-97") && err.contains("i2c-dev"),
+        "{err}"
+    );
 }

@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use farm_protocol::Metric;
-
+use super::actuators::build_actuators;
 use super::error::Problem;
-use super::raw::{RawAgent, RawOutbox, RawSections, RawSensor, RawSimulation};
+use super::raw::{RawAgent, RawOutbox, RawSections, RawSimulation};
+use super::sensors::build_sensors;
 use super::settings::{
-    AgentConfig, LogLevel, OutboxSettings, SensorConfig, SensorKind, SimulationConfig, Synchronous,
+    ActuatorConfig, AgentConfig, LogLevel, OutboxSettings, SensorConfig, SimulationConfig,
+    Synchronous,
 };
 use super::units::format_size;
 
@@ -23,9 +24,6 @@ const COMMIT_INTERVAL_RANGE: (Duration, Duration) =
 const MIN_MAX_BYTES: u64 = 1 << 20;
 /// Largest allowed `simulation.speed`.
 const MAX_SPEED: f64 = 10_000.0;
-/// Allowed `sensors[].interval`.
-const SENSOR_INTERVAL_RANGE: (Duration, Duration) =
-    (Duration::from_millis(100), Duration::from_secs(3600));
 
 /// The typed sections; `None` where the raw section could not be read.
 #[derive(Debug)]
@@ -38,6 +36,8 @@ pub(super) struct Parts {
     pub simulation: Option<SimulationConfig>,
     /// The sensors whose kind is known, in file order.
     pub sensors: Vec<SensorConfig>,
+    /// The actuators that could be built, in file order.
+    pub actuators: Vec<ActuatorConfig>,
 }
 
 /// Checks and converts every section that could be read.
@@ -47,6 +47,7 @@ pub(super) fn build(raw: RawSections, problems: &mut Vec<Problem>) -> Parts {
         outbox: raw.outbox.map(|outbox| build_outbox(outbox, problems)),
         simulation: raw.simulation.map(|sim| build_simulation(sim, problems)),
         sensors: build_sensors(raw.sensors, problems),
+        actuators: build_actuators(raw.actuators, problems),
     }
 }
 
@@ -117,126 +118,42 @@ fn build_simulation(raw: RawSimulation, problems: &mut Vec<Problem>) -> Simulati
     }
 }
 
-fn build_sensors(raw: Vec<(usize, RawSensor)>, problems: &mut Vec<Problem>) -> Vec<SensorConfig> {
-    let mut first_index: HashMap<&str, usize> = HashMap::new();
-    for (index, name) in raw
-        .iter()
-        .filter_map(|(i, s)| Some((*i, s.name.as_deref()?)))
-    {
-        if let Some(first) = first_index.get(name) {
-            problems.push(Problem::new(
-                format!("sensors[{index}].name"),
-                format!("duplicate sensor name {name:?} (also sensors[{first}])"),
-            ));
-        } else {
-            first_index.insert(name, index);
-        }
-    }
-    raw.into_iter()
-        .filter_map(|(index, sensor)| build_sensor(index, sensor, problems))
-        .collect()
-}
-
-/// Checks one sensor; `None` if a required key is missing or its kind is unknown.
-fn build_sensor(index: usize, raw: RawSensor, problems: &mut Vec<Problem>) -> Option<SensorConfig> {
-    let key = format!("sensors[{index}]");
-    let name = required(format!("{key}.name"), raw.name, problems);
-    let kind = required(format!("{key}.kind"), raw.kind, problems);
-    let room = required(format!("{key}.room"), raw.room, problems);
-    if let Some(name) = &name {
-        check_name(&format!("{key}.name"), name, problems);
-    }
-    if room.as_ref().is_some_and(|room| room.trim().is_empty()) {
-        problems.push(Problem::new(format!("{key}.room"), "must not be empty"));
-    } else if room
-        .as_ref()
-        .is_some_and(|room| room.contains(['/', '+', '#']))
-    {
-        // Rooms are MQTT topic levels (farm/<room>/…): no separators or wildcards.
-        problems.push(Problem::new(
-            format!("{key}.room"),
-            "must not contain '/', '+' or '#' (it is an MQTT topic level)",
-        ));
-    }
-    check_duration(
-        &format!("{key}.interval"),
-        raw.interval.0,
-        SENSOR_INTERVAL_RANGE,
-        problems,
-    );
-    let kind = build_kind(&key, kind.as_deref()?, &raw.metrics, problems)?;
-    Some(SensorConfig {
-        name: name?,
-        room: room?,
-        interval: raw.interval.0,
-        kind,
-    })
-}
-
-/// The sensor kind named `kind`, with its settings; `None` if unknown.
-fn build_kind(
-    key: &str,
-    kind: &str,
-    metrics: &[String],
-    problems: &mut Vec<Problem>,
-) -> Option<SensorKind> {
-    match kind {
-        "simulated" => Some(SensorKind::Simulated {
-            metrics: build_metrics(key, metrics, problems),
-        }),
-        other => {
-            problems.push(Problem::new(
-                format!("{key}.kind"),
-                format!(
-                    "unknown sensor kind {other:?}; known kinds: {}",
-                    SensorKind::NAMES.join(", ")
-                ),
-            ));
-            None
-        }
-    }
-}
-
 /// A required key's value; records "required key is missing" unless the key already has a
 /// problem (it had a bad value, which `raw.rs` reported and dropped).
-fn required(key: String, value: Option<String>, problems: &mut Vec<Problem>) -> Option<String> {
+pub(super) fn required(
+    key: String,
+    value: Option<String>,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
     if value.is_none() && !problems.iter().any(|problem| problem.key == key) {
         problems.push(Problem::new(key, "required key is missing"));
     }
     value
 }
 
-/// Parses a sensor's metric names: non-empty, each known, no duplicates.
-fn build_metrics(key: &str, names: &[String], problems: &mut Vec<Problem>) -> Vec<Metric> {
-    if names.is_empty() {
-        problems.push(Problem::new(
-            format!("{key}.metrics"),
-            "must list at least one metric",
-        ));
-    }
-    let mut metrics: Vec<Metric> = Vec::with_capacity(names.len());
-    for (i, name) in names.iter().enumerate() {
-        match name.parse::<Metric>() {
-            Err(err) => problems.push(Problem::new(format!("{key}.metrics[{i}]"), err.to_string())),
-            Ok(metric) => {
-                if let Some(first) = names.iter().position(|other| other == name) {
-                    if first < i {
-                        problems.push(Problem::new(
-                            format!("{key}.metrics[{i}]"),
-                            format!("duplicate metric {name:?} (also metrics[{first}])"),
-                        ));
-                        continue;
-                    }
-                }
-                metrics.push(metric);
+/// Records a problem for every name that an earlier entry of `section` already has.
+pub(super) fn check_unique<'a>(
+    section: &str,
+    what: &str,
+    names: impl Iterator<Item = (usize, &'a str)>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut first_index: HashMap<&str, usize> = HashMap::new();
+    for (index, name) in names {
+        match first_index.get(name) {
+            Some(first) => problems.push(Problem::new(
+                format!("{section}[{index}].name"),
+                format!("duplicate {what} {name:?} (also {section}[{first}])"),
+            )),
+            None => {
+                first_index.insert(name, index);
             }
         }
     }
-    metrics
 }
 
 /// A device id or sensor name: 1–64 characters of `[A-Za-z0-9._-]`.
-fn check_name(key: &str, name: &str, problems: &mut Vec<Problem>) {
+pub(super) fn check_name(key: &str, name: &str, problems: &mut Vec<Problem>) {
     let message = if name.is_empty() {
         "must not be empty".to_owned()
     } else if let Some(bad) = name
@@ -256,7 +173,7 @@ fn check_name(key: &str, name: &str, problems: &mut Vec<Problem>) {
 }
 
 /// Records a problem if `value` is outside `min ..= max`.
-fn check_duration(
+pub(super) fn check_duration(
     key: &str,
     value: Duration,
     (min, max): (Duration, Duration),

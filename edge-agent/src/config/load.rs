@@ -66,6 +66,7 @@ fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Confi
             outbox,
             simulation,
             sensors: parts.sensors,
+            actuators: parts.actuators,
         }),
         // A section is `None` only after its problem was recorded, so `problems` is not
         // empty here.

@@ -5,15 +5,18 @@
 //! - `units.rs`: durations (`"250ms"`) and sizes (`"256MiB"`) as written in the file.
 //! - `raw.rs`: the schema (serde structs, defaults, unknown keys), one section at a time.
 //! - `build.rs`: checks beyond the schema; raw sections → typed settings.
+//! - `sensors.rs`, `actuators.rs`: the same for `[[sensors]]` (per kind) and `[[actuators]]`.
 //! - `settings.rs`: the typed, validated settings.
 //! - `data_dir.rs`: the read-only check that the data directory is usable.
 //! - `load.rs`: [`load`] and [`parse`]; `error.rs`: [`ConfigError`] and [`Problem`].
 
+mod actuators;
 mod build;
 mod data_dir;
 mod error;
 mod load;
 mod raw;
+mod sensors;
 mod settings;
 mod units;
 
@@ -23,8 +26,8 @@ mod tests;
 pub use error::{ConfigError, Problem};
 pub use load::{load, parse};
 pub use settings::{
-    AgentConfig, Config, LogLevel, OutboxSettings, SensorConfig, SensorKind, SimulationConfig,
-    Synchronous,
+    ActuatorConfig, ActuatorOutput, AgentConfig, Config, LogLevel, OutboxSettings, SensorConfig,
+    SensorKind, SimulationConfig, Synchronous,
 };
 
 /// A commented config file with every key and its default, set up for the demo (two

@@ -87,9 +87,53 @@ pub(super) struct RawSensor {
     /// How often the sensor is read. Default 5s.
     #[serde(default = "default_sensor_interval")]
     pub interval: HumanDuration,
-    /// Metric names the sensor reports. Default temperature, humidity, co2.
-    #[serde(default = "default_metrics")]
-    pub metrics: Vec<String>,
+    /// Identical consecutive values that make a sensor "stuck"; 0 = off. Default 20.
+    #[serde(default = "default_stuck_after")]
+    pub stuck_after: u32,
+    /// Metric names a simulated sensor reports. Default temperature, humidity, co2. Real
+    /// sensors report what their chip measures; the key is an error for them.
+    pub metrics: Option<Vec<String>>,
+    /// I2C sensors: the bus device. Default `/dev/i2c-1`.
+    pub bus: Option<PathBuf>,
+    /// I2C sensors: the 7-bit address. Default: the chip's default address.
+    pub address: Option<u8>,
+    /// `ads1115_moisture`: the input, 0–3. Required.
+    pub channel: Option<u8>,
+    /// `ads1115_moisture`: the probe's output in dry air, mV. Required.
+    pub dry_mv: Option<f64>,
+    /// `ads1115_moisture`: the probe's output in saturated substrate, mV. Required.
+    pub wet_mv: Option<f64>,
+    /// `ds18b20`: the 1-Wire device id, e.g. `28-0316a279c5ff`. Required.
+    pub device: Option<String>,
+    /// `ds18b20`: where the kernel lists 1-Wire devices. Default `/sys/bus/w1/devices`.
+    pub w1_root: Option<PathBuf>,
+}
+
+/// One `[[actuators]]` entry as written.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table of actuator settings ([[actuators]])"
+)]
+pub(super) struct RawActuator {
+    /// Unique actuator name. Required.
+    pub name: Option<String>,
+    /// The room it acts on. Required.
+    pub room: Option<String>,
+    /// `humidifier`, `fresh_air_fan`, `heater` or `lights`. Required.
+    pub device: Option<String>,
+    /// `gpio` or `simulated`. Required.
+    pub kind: Option<String>,
+    /// `off` or `on`. Default `off`.
+    #[serde(default = "default_safe_state")]
+    pub safe_state: String,
+    /// `gpio`: the GPIO character device. Default `/dev/gpiochip0`.
+    pub chip: Option<PathBuf>,
+    /// `gpio`: the line offset (BCM number on a Pi). Required for `gpio`.
+    pub line: Option<u32>,
+    /// `gpio`: the relay is on when the line is low. Default false.
+    #[serde(default)]
+    pub active_low: bool,
 }
 
 /// Default `agent.device_id`.
@@ -142,11 +186,14 @@ const fn default_sensor_interval() -> HumanDuration {
     HumanDuration(Duration::from_secs(5))
 }
 
-/// Default `sensors[].metrics`.
-fn default_metrics() -> Vec<String> {
-    ["temperature", "humidity", "co2"]
-        .map(str::to_owned)
-        .to_vec()
+/// Default `sensors[].stuck_after`.
+const fn default_stuck_after() -> u32 {
+    20
+}
+
+/// Default `actuators[].safe_state`.
+fn default_safe_state() -> String {
+    "off".to_owned()
 }
 
 /// The file's sections as deserialized; `None` where a section could not be (its problem is
@@ -161,10 +208,12 @@ pub(super) struct RawSections {
     pub simulation: Option<RawSimulation>,
     /// `[[sensors]]`, each with its index in the file; entries that failed are left out.
     pub sensors: Vec<(usize, RawSensor)>,
+    /// `[[actuators]]`, likewise.
+    pub actuators: Vec<(usize, RawActuator)>,
 }
 
 /// The top-level keys the file may have, in the order problems are reported.
-pub(super) const SECTIONS: [&str; 4] = ["agent", "outbox", "simulation", "sensors"];
+pub(super) const SECTIONS: [&str; 5] = ["agent", "outbox", "simulation", "sensors", "actuators"];
 
 /// Splits the document into its sections and deserializes each, recording a problem for
 /// every unknown top-level key and every section or sensor entry that does not fit the schema.
@@ -172,38 +221,48 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     for key in doc.keys().filter(|key| !SECTIONS.contains(&key.as_str())) {
         problems.push(Problem::new(
             key.clone(),
-            "unknown key; expected one of `agent`, `outbox`, `simulation`, `sensors`",
+            "unknown key; expected one of `agent`, `outbox`, `simulation`, `sensors`, `actuators`",
         ));
     }
     let agent = section(&mut doc, "agent", problems);
     let outbox = section(&mut doc, "outbox", problems);
     let simulation = section(&mut doc, "simulation", problems);
-    let sensors = match doc.remove("sensors") {
-        None => Vec::new(),
-        Some(Value::Array(entries)) => entries
-            .into_iter()
-            .enumerate()
-            .filter_map(|(index, entry)| {
-                let key = format!("sensors[{index}]");
-                deserialize(&key, entry, problems).map(|sensor| (index, sensor))
-            })
-            .collect(),
-        Some(other) => {
-            problems.push(Problem::new(
-                "sensors",
-                format!(
-                    "expected an array of tables (one [[sensors]] block per sensor), found {}",
-                    other.type_str()
-                ),
-            ));
-            Vec::new()
-        }
-    };
+    let sensors = array(&mut doc, "sensors", problems);
+    let actuators = array(&mut doc, "actuators", problems);
     RawSections {
         agent,
         outbox,
         simulation,
         sensors,
+        actuators,
+    }
+}
+
+/// Deserializes each entry of the array of tables `name` (`[[name]]` blocks), with its index.
+fn array<T>(doc: &mut Table, name: &str, problems: &mut Vec<Problem>) -> Vec<(usize, T)>
+where
+    T: for<'de> Deserialize<'de>,
+{
+    match doc.remove(name) {
+        None => Vec::new(),
+        Some(Value::Array(entries)) => entries
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, entry)| {
+                let key = format!("{name}[{index}]");
+                deserialize(&key, entry, problems).map(|item| (index, item))
+            })
+            .collect(),
+        Some(other) => {
+            problems.push(Problem::new(
+                name,
+                format!(
+                    "expected an array of tables (one [[{name}]] block each), found {}",
+                    other.type_str()
+                ),
+            ));
+            Vec::new()
+        }
     }
 }
 

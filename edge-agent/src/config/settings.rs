@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use farm_protocol::Metric;
+use farm_drivers::hw::I2cSensorKind;
+use farm_drivers::ActuatorKind;
+use farm_protocol::{Metric, SwitchState};
 
 use super::raw;
 
@@ -23,6 +25,8 @@ pub struct Config {
     pub simulation: SimulationConfig,
     /// `[[sensors]]`, in file order. May be empty (the agent then only warns).
     pub sensors: Vec<SensorConfig>,
+    /// `[[actuators]]`, in file order.
+    pub actuators: Vec<ActuatorConfig>,
 }
 
 /// `[agent]`: who this device is and where it keeps its data.
@@ -88,7 +92,7 @@ pub struct SimulationConfig {
 }
 
 /// One `[[sensors]]` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SensorConfig {
     /// Unique name: 1–64 characters of `[A-Za-z0-9._-]`.
     pub name: String,
@@ -96,37 +100,98 @@ pub struct SensorConfig {
     pub room: String,
     /// How often the sensor is read (100ms ..= 1h).
     pub interval: Duration,
+    /// This many identical consecutive values of a metric make the sensor "stuck" (a fault);
+    /// 0 turns the check off.
+    pub stuck_after: u32,
     /// What kind of sensor it is, with the settings of that kind.
     pub kind: SensorKind,
 }
 
 /// The kinds of sensor the agent can read, with their kind-specific settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SensorKind {
     /// A sensor in a simulated room (`kind = "simulated"`).
     Simulated {
         /// The metrics it reports: non-empty, no duplicates.
         metrics: Vec<Metric>,
     },
+    /// A sensor on an I2C bus (`kind = "sht4x"`, `"scd4x"`, …).
+    I2c {
+        /// The bus device, e.g. `/dev/i2c-1`.
+        bus: PathBuf,
+        /// The 7-bit address, one of the chip's strappable addresses.
+        address: u8,
+        /// Which chip, with its settings.
+        device: I2cSensorKind,
+    },
+    /// A DS18B20 on the kernel's 1-Wire bus (`kind = "ds18b20"`).
+    Ds18b20 {
+        /// Its sysfs directory, `<w1_root>/<device>`, e.g. `/sys/bus/w1/devices/28-0316a279c5ff`.
+        device_dir: PathBuf,
+    },
 }
 
 impl SensorKind {
     /// Every `kind = "…"` name the config file accepts.
-    pub const NAMES: [&'static str; 1] = ["simulated"];
+    pub const NAMES: [&'static str; 8] = [
+        "simulated",
+        "sht4x",
+        "sht3x",
+        "scd4x",
+        "bme280",
+        "bh1750",
+        "ads1115_moisture",
+        "ds18b20",
+    ];
 
     /// The name of this kind in the config file.
     pub const fn name(&self) -> &'static str {
         match self {
             SensorKind::Simulated { .. } => "simulated",
+            SensorKind::I2c { device, .. } => device.name(),
+            SensorKind::Ds18b20 { .. } => "ds18b20",
         }
     }
 
-    /// The metrics this sensor reports.
+    /// The metrics this sensor measures (derived VPD and dew point come on top).
     pub fn metrics(&self) -> &[Metric] {
         match self {
             SensorKind::Simulated { metrics } => metrics,
+            SensorKind::I2c { device, .. } => device.metrics(),
+            SensorKind::Ds18b20 { .. } => &[Metric::Temperature],
         }
     }
+}
+
+/// One `[[actuators]]` entry: a switch in a room, and the safe state it falls back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActuatorConfig {
+    /// Unique name: 1–64 characters of `[A-Za-z0-9._-]`.
+    pub name: String,
+    /// The room it acts on.
+    pub room: String,
+    /// What it is.
+    pub device: ActuatorKind,
+    /// The state applied at start-up, at shutdown and whenever its sensors fail.
+    pub safe_state: SwitchState,
+    /// How it is switched.
+    pub output: ActuatorOutput,
+}
+
+/// How an actuator is switched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActuatorOutput {
+    /// The simulated farm's actuator of this kind in its room (`kind = "simulated"`).
+    Simulated,
+    /// A relay on a GPIO line (`kind = "gpio"`).
+    Gpio {
+        /// The GPIO character device, e.g. `/dev/gpiochip0`.
+        chip: PathBuf,
+        /// The line offset on the chip (the BCM number on a Raspberry Pi).
+        line: u32,
+        /// Whether the relay is energised by a low level (most opto-isolated relay boards).
+        active_low: bool,
+    },
 }
 
 impl LogLevel {

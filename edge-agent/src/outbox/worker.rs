@@ -139,6 +139,18 @@ impl Outbox {
         self.request(|reply| Msg::Event(event, reply)).await
     }
 
+    /// Queues an event for a durable commit without waiting for it (for tasks that must not
+    /// wait on the disk, e.g. sampling). It commits in queue order; a full queue refuses it.
+    pub fn record_event(&self, event: NewEvent) -> Result<(), OutboxError> {
+        let (reply, _) = oneshot::channel();
+        self.tx
+            .try_send(Msg::Event(event, reply))
+            .map_err(|e| match e {
+                TrySendError::Full(_) => OutboxError::QueueFull,
+                TrySendError::Disconnected(_) => OutboxError::Closed,
+            })
+    }
+
     /// Marks everything `<= seq` synced.
     pub async fn ack(&self, seq: Seq) -> Result<(), OutboxError> {
         self.request(|reply| Msg::Ack(seq, reply)).await

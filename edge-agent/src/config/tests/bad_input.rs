@@ -138,11 +138,12 @@ fn duplicate_sensor_names() {
 
 #[test]
 fn unknown_sensor_kind_names_the_known_kinds() {
-    let text = "[[sensors]]\nname = \"a\"\nkind = \"sht4x\"\nroom = \"r\"\n";
+    let text = "[[sensors]]\nname = \"a\"\nkind = \"sht99\"\nroom = \"r\"\n";
     let message = only_problem(text, "sensors[0].kind");
     assert_eq!(
         message,
-        "unknown sensor kind \"sht4x\"; known kinds: simulated"
+        "unknown sensor kind \"sht99\"; known kinds: simulated, sht4x, sht3x, scd4x, bme280, \
+         bh1750, ads1115_moisture, ds18b20"
     );
 }
 

@@ -2,6 +2,7 @@
 //! `load` (file and data directory) in `load.rs`. Unit tests of helpers live next to them.
 
 mod bad_input;
+mod hardware;
 mod load;
 mod valid;
 

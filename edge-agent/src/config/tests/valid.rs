@@ -135,6 +135,8 @@ fn example_mentions_every_key() {
         "room",
         "interval",
         "metrics",
+        "device",
+        "safe_state",
     ];
     for key in keys {
         assert!(
@@ -142,4 +144,41 @@ fn example_mentions_every_key() {
             "example lacks {key}"
         );
     }
+}
+
+#[test]
+fn the_commented_hardware_examples_are_valid_when_uncommented() {
+    let uncommented: String = EXAMPLE
+        .lines()
+        .map(|line| match line.strip_prefix("# ") {
+            Some(rest)
+                if rest.starts_with("[[")
+                    || rest
+                        .split_once(" = ")
+                        .is_some_and(|(k, _)| !k.contains(' ')) =>
+            {
+                rest
+            }
+            _ => line,
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let config = parse_ok(&uncommented);
+    let kinds: Vec<&str> = config.sensors.iter().map(|s| s.kind.name()).collect();
+    assert!(
+        kinds.contains(&"sht4x") && kinds.contains(&"ads1115_moisture"),
+        "{kinds:?}"
+    );
+    let relay = config
+        .actuators
+        .iter()
+        .find(|a| a.name == "fruiting-1-heater");
+    assert!(matches!(
+        relay.map(|a| &a.output),
+        Some(crate::config::ActuatorOutput::Gpio {
+            line: 17,
+            active_low: true,
+            ..
+        })
+    ));
 }
