@@ -99,15 +99,8 @@ fn main() -> ExitCode {
 
 fn run(config: Config) -> ExitCode {
     init_logging(&config);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("edge-agent: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     match runtime.block_on(edge_agent::agent::run(config, shutdown_signal())) {
         Ok(_) => ExitCode::SUCCESS,
@@ -119,16 +112,19 @@ fn run(config: Config) -> ExitCode {
     }
 }
 
-fn read_sensors(config: &Config) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+/// The single-threaded runtime the commands run on (the outbox and buses have their own
+/// threads); `None` after saying why it could not start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("edge-agent: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        .map_err(|e| eprintln!("edge-agent: cannot start the runtime: {e}"))
+        .ok()
+}
+
+fn read_sensors(config: &Config) -> ExitCode {
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     match runtime.block_on(edge_agent::commission::read_all(config)) {
         Ok(answers) => {

@@ -136,7 +136,7 @@ fn build_kind(
                 format!("{key}.kind"),
                 format!(
                     "unknown sensor kind {other:?}; known kinds: {}",
-                    SensorKind::NAMES.join(", ")
+                    SensorKind::names().join(", ")
                 ),
             ));
             return None;

@@ -133,16 +133,12 @@ pub enum SensorKind {
 
 impl SensorKind {
     /// Every `kind = "…"` name the config file accepts.
-    pub const NAMES: [&'static str; 8] = [
-        "simulated",
-        "sht4x",
-        "sht3x",
-        "scd4x",
-        "bme280",
-        "bh1750",
-        "ads1115_moisture",
-        "ds18b20",
-    ];
+    pub fn names() -> Vec<&'static str> {
+        let mut names = vec!["simulated"];
+        names.extend(I2cSensorKind::NAMES);
+        names.push("ds18b20");
+        names
+    }
 
     /// The name of this kind in the config file.
     pub const fn name(&self) -> &'static str {
