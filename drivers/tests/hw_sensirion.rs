@@ -18,7 +18,8 @@ use std::rc::Rc;
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation};
 use embedded_hal_mock::eh1::i2c::{Mock, Transaction};
-use farm_drivers::hw::{scd4x::Scd4xSensor, sht3x::Sht3xSensor, sht4x::Sht4xSensor};
+use farm_drivers::hw::scd4x::{Scd4xSensor, MAX_NOT_READY};
+use farm_drivers::hw::{sht3x::Sht3xSensor, sht4x::Sht4xSensor};
 use farm_drivers::{Measurement, Sensor, SensorError};
 use farm_protocol::Metric;
 
@@ -367,6 +368,24 @@ fn scd4x_is_not_ready_while_the_low_11_status_bits_are_zero() {
     let mut sensor = Scd4xSensor::new(bus, clock).unwrap();
     assert_eq!(kind(sensor.read()), "not_ready");
     assert_eq!(kind(sensor.read()), "not_ready");
+    sensor.destroy().mock.done();
+}
+
+#[test]
+fn a_stalled_scd4x_is_restarted_and_reported_as_a_fault() {
+    let stalled = vec![scd4x_data_ready(0); MAX_NOT_READY as usize].concat();
+    let script = [scd4x_start(), stalled, scd4x_start(), scd4x_data_ready(0)];
+    let (bus, clock, _, _) = rig(&script.concat());
+    let mut sensor = Scd4xSensor::new(bus, clock).unwrap();
+    for _ in 1..MAX_NOT_READY {
+        assert_eq!(kind(sensor.read()), "not_ready");
+    }
+    assert_eq!(
+        kind(sensor.read()),
+        "bus",
+        "stop + start periodic, then a fault"
+    );
+    assert_eq!(kind(sensor.read()), "not_ready", "the count starts again");
     sensor.destroy().mock.done();
 }
 

@@ -28,9 +28,16 @@ pub const SCD4X_ADDRESS: u8 = 0x62;
 
 const WHAT: &str = "SCD4x at 0x62";
 
+/// "No new sample" answers in a row after which the sensor is taken to have stopped
+/// measuring (a power cycle leaves it idle, answering "not ready" forever) and its periodic
+/// measurement is restarted. Read at the ≥ 5 s interval the config enforces, a running
+/// SCD4x has a new sample almost every time.
+pub const MAX_NOT_READY: u32 = 4;
+
 /// An SCD4x on an I2C bus, measuring periodically (every 5 s).
 pub struct Scd4xSensor<I2C, D> {
     driver: Scd4x<I2C, D>,
+    not_ready: u32,
 }
 
 impl<I2C: I2c, D: DelayNs> Scd4xSensor<I2C, D> {
@@ -43,6 +50,7 @@ impl<I2C: I2c, D: DelayNs> Scd4xSensor<I2C, D> {
     pub fn new(i2c: I2C, delay: D) -> Result<Self, SensorError> {
         let mut sensor = Scd4xSensor {
             driver: Scd4x::new(i2c, delay),
+            not_ready: 0,
         };
         sensor.restart()?;
         Ok(sensor)
@@ -68,12 +76,23 @@ impl<I2C: I2c, D: DelayNs> Scd4xSensor<I2C, D> {
 impl<I2C: I2c, D: DelayNs> Sensor for Scd4xSensor<I2C, D> {
     /// CO2 (ppm), temperature (°C) and relative humidity (%RH) of the latest sample, or
     /// [`SensorError::NotReady`] if there is no sample the previous read did not already take.
+    /// After [`MAX_NOT_READY`] of those in a row it restarts periodic measurement and reports
+    /// a [`SensorError::Bus`] fault, so a stalled sensor is alarmed rather than waited on.
     fn read(&mut self) -> Result<Vec<Measurement>, SensorError> {
         if !self.driver.data_ready_status().map_err(map_error)? {
-            return Err(SensorError::NotReady(format!(
-                "{WHAT}: no new sample yet (one every 5 s)"
+            self.not_ready += 1;
+            if self.not_ready < MAX_NOT_READY {
+                return Err(SensorError::NotReady(format!(
+                    "{WHAT}: no new sample yet (one every 5 s)"
+                )));
+            }
+            self.not_ready = 0;
+            self.restart()?;
+            return Err(SensorError::Bus(format!(
+                "{WHAT}: no new sample for {MAX_NOT_READY} reads; restarted periodic measurement"
             )));
         }
+        self.not_ready = 0;
         let raw = self.driver.sensor_output().map_err(map_error)?;
         Ok(vec![
             Measurement::checked(Metric::Co2, f64::from(raw.co2))?,
