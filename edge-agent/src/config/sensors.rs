@@ -20,6 +20,8 @@ const SENSOR_INTERVAL_RANGE: (Duration, Duration) =
 const DEFAULT_BUS: &str = "/dev/i2c-1";
 /// Default `sensors[].w1_root`.
 const DEFAULT_W1_ROOT: &str = "/sys/bus/w1/devices";
+/// An SCD4x measures every 5 s; reading it faster only gets "not ready".
+const SCD4X_CADENCE: Duration = Duration::from_secs(5);
 /// Default `sensors[].metrics` of a simulated sensor.
 const DEFAULT_SIM_METRICS: [Metric; 3] = [Metric::Temperature, Metric::Humidity, Metric::Co2];
 
@@ -162,6 +164,12 @@ fn build_kind(
                 "{address:#04x} is not an address a {kind} can have; use one of {}",
                 allowed.join(", ")
             ),
+        ));
+    }
+    if device == I2cSensorKind::Scd4x && raw.interval.0 < SCD4X_CADENCE {
+        problems.push(Problem::new(
+            format!("{key}.interval"),
+            "an SCD4x has a new value every 5s; read it at \"5s\" or slower",
         ));
     }
     let bus = raw

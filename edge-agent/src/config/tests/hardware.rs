@@ -54,6 +54,16 @@ fn an_address_the_chip_cannot_have_is_refused_with_the_allowed_ones() {
 }
 
 #[test]
+fn an_scd4x_is_not_read_faster_than_it_measures() {
+    let message = only_problem(
+        &sensor("scd4x", "interval = \"2s\"\n"),
+        "sensors[0].interval",
+    );
+    assert!(message.contains("read it at \"5s\" or slower"), "{message}");
+    parse_ok(&sensor("scd4x", "interval = \"10s\"\n"));
+}
+
+#[test]
 fn keys_that_do_not_belong_to_the_kind_are_refused() {
     let message = only_problem(
         &sensor("sht4x", "metrics = [\"co2\"]\n"),
