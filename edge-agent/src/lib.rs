@@ -7,6 +7,7 @@
 //! - [`commission`]: `sensors read` and `i2c scan`, for technicians.
 //! - [`config`]: the TOML config file, parsed and validated into typed settings.
 //! - [`fault`]: sensor faults as pure logic: stuck values, one alarm per outage, backoff.
+//! - [`ingest`]: telemetry from room nodes over MQTT: parsing, validation, drop counters.
 //! - [`outbox`]: the durable SQLite outbox (DESIGN.md §3.2), owned by its own thread.
 //! - [`state`]: the latest value of every (room, metric).
 //! - [`sampler`]: one task per sensor, feeding the state and the outbox.
@@ -19,6 +20,7 @@ pub mod agent;
 pub mod commission;
 pub mod config;
 pub mod fault;
+pub mod ingest;
 pub mod outbox;
 pub mod sampler;
 pub mod sensors;

@@ -21,6 +21,20 @@ pub use event::{Event, EventKind, Harvest, Severity, SwitchState};
 pub use metric::{Metric, MetricError};
 pub use reading::{Reading, Source};
 
+/// The longest room, node, sensor or device name.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Whether `name` is a valid room, node, sensor, actuator or device name: 1–64 characters of
+/// `[A-Za-z0-9._-]`. Rooms and nodes are MQTT topic levels and InfluxDB tags, so no
+/// separators, wildcards or spaces.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 /// A per-device sequence number: strictly increasing, never reused (DESIGN.md §3.2).
 pub type Seq = u64;
 

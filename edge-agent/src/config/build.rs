@@ -15,8 +15,6 @@ use super::settings::{
 };
 use super::units::format_size;
 
-/// Longest device id or sensor name.
-const MAX_NAME_LEN: usize = 64;
 /// Allowed `outbox.commit_interval`.
 const COMMIT_INTERVAL_RANGE: (Duration, Duration) =
     (Duration::from_millis(1), Duration::from_secs(10));
@@ -161,10 +159,11 @@ pub(super) fn check_name(key: &str, name: &str, problems: &mut Vec<Problem>) {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
     {
         format!("{name:?} contains {bad:?}; use only A-Z, a-z, 0-9, '.', '_' and '-'")
-    } else if name.len() > MAX_NAME_LEN {
+    } else if name.len() > farm_protocol::MAX_NAME_LEN {
         format!(
-            "{name:?} is {} characters long; at most {MAX_NAME_LEN} are allowed",
-            name.len()
+            "{name:?} is {} characters long; at most {} are allowed",
+            name.len(),
+            farm_protocol::MAX_NAME_LEN
         )
     } else {
         return;

@@ -67,15 +67,16 @@ fn build_sensor(index: usize, raw: RawSensor, problems: &mut Vec<Problem>) -> Op
     })
 }
 
-/// Rooms are MQTT topic levels (`farm/<room>/…`): non-empty, no separators or wildcards.
+/// Rooms are MQTT topic levels (`farm/<room>/…`) and InfluxDB tags: the same rule as names
+/// (1–64 of `[A-Za-z0-9._-]`), said in terms of topics.
 pub(super) fn check_room(key: &str, room: &str, problems: &mut Vec<Problem>) {
-    if room.trim().is_empty() {
-        problems.push(Problem::new(key, "must not be empty"));
-    } else if room.contains(['/', '+', '#']) {
-        problems.push(Problem::new(
-            key,
-            "must not contain '/', '+' or '#' (it is an MQTT topic level)",
-        ));
+    if !farm_protocol::is_valid_name(room) {
+        let mut found = Vec::new();
+        check_name(key, room, &mut found);
+        for problem in found {
+            let message = format!("{} (a room is an MQTT topic level)", problem.message);
+            problems.push(Problem::new(problem.key, message));
+        }
     }
 }
 

@@ -192,7 +192,10 @@ fn bad_device_id_sensor_name_and_room() {
     for room in ["a/b", "fruiting+", "#"] {
         let text = format!("[[sensors]]\nname = \"s\"\nkind = \"simulated\"\nroom = \"{room}\"\n");
         let message = only_problem(&text, "sensors[0].room");
-        assert!(message.contains("MQTT topic level"), "{room}: {message}");
+        assert!(
+            message.contains("a room is an MQTT topic level"),
+            "{room}: {message}"
+        );
     }
 }
 

@@ -1,0 +1,12 @@
+//! Telemetry from growing-room nodes over MQTT (DESIGN.md §3.1): parse and validate each
+//! message ([`parse`]), hand good readings to the same path as local sensors, count what is
+//! dropped by reason, and notice nodes that fell silent.
+//!
+//! - `parse`: topic + payload → readings and drop reasons (pure).
+//! - `stats`: the counters, shared with `/metrics`.
+
+pub mod parse;
+pub mod stats;
+
+pub use parse::{parse, DropReason, NodeReading, Parsed, TimeLimits};
+pub use stats::IngestStats;
