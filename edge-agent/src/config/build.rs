@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::actuators::build_actuators;
 use super::error::Problem;
+use super::mqtt::{build_http, build_mqtt, HttpConfig, MqttConfig};
 use super::raw::{RawAgent, RawOutbox, RawSections, RawSimulation};
 use super::sensors::build_sensors;
 use super::settings::{
@@ -32,6 +33,10 @@ pub(super) struct Parts {
     pub outbox: Option<OutboxSettings>,
     /// `[simulation]`.
     pub simulation: Option<SimulationConfig>,
+    /// `[mqtt]`.
+    pub mqtt: Option<MqttConfig>,
+    /// `[http]`.
+    pub http: Option<HttpConfig>,
     /// The sensors whose kind is known, in file order.
     pub sensors: Vec<SensorConfig>,
     /// The actuators that could be built, in file order.
@@ -44,6 +49,8 @@ pub(super) fn build(raw: RawSections, problems: &mut Vec<Problem>) -> Parts {
         agent: raw.agent.map(|agent| build_agent(agent, problems)),
         outbox: raw.outbox.map(|outbox| build_outbox(outbox, problems)),
         simulation: raw.simulation.map(|sim| build_simulation(sim, problems)),
+        mqtt: raw.mqtt.map(|mqtt| build_mqtt(mqtt, problems)),
+        http: raw.http.map(|http| build_http(http, problems)),
         sensors: build_sensors(raw.sensors, problems),
         actuators: build_actuators(raw.actuators, problems),
     }

@@ -59,15 +59,27 @@ fn check(path: &Path, text: &str) -> Result<(Parts, Vec<Problem>), ConfigError> 
 /// The config if nothing is wrong, else every problem in file-section order.
 fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Config, ConfigError> {
     problems.sort_by_key(|problem| rank(&problem.key));
-    match (parts.agent, parts.outbox, parts.simulation) {
-        (Some(agent), Some(outbox), Some(simulation)) if problems.is_empty() => Ok(Config {
-            path: path.to_path_buf(),
-            agent,
-            outbox,
-            simulation,
-            sensors: parts.sensors,
-            actuators: parts.actuators,
-        }),
+    match (
+        parts.agent,
+        parts.outbox,
+        parts.simulation,
+        parts.mqtt,
+        parts.http,
+    ) {
+        (Some(agent), Some(outbox), Some(simulation), Some(mqtt), Some(http))
+            if problems.is_empty() =>
+        {
+            Ok(Config {
+                path: path.to_path_buf(),
+                agent,
+                outbox,
+                simulation,
+                mqtt,
+                http,
+                sensors: parts.sensors,
+                actuators: parts.actuators,
+            })
+        }
         // A section is `None` only after its problem was recorded, so `problems` is not
         // empty here.
         _ => Err(ConfigError::Invalid {

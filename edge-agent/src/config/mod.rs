@@ -5,6 +5,7 @@
 //! - `units.rs`: durations (`"250ms"`) and sizes (`"256MiB"`) as written in the file.
 //! - `raw.rs`: the schema (serde structs, defaults, unknown keys), one section at a time.
 //! - `build.rs`: checks beyond the schema; raw sections → typed settings.
+//! - `mqtt.rs`: `[mqtt]` and `[http]`, schema to settings.
 //! - `sensors.rs`, `actuators.rs`: the same for `[[sensors]]` (per kind) and `[[actuators]]`.
 //! - `settings.rs`: the typed, validated settings.
 //! - `data_dir.rs`: the read-only check that the data directory is usable.
@@ -15,6 +16,7 @@ mod build;
 mod data_dir;
 mod error;
 mod load;
+mod mqtt;
 mod raw;
 mod sensors;
 mod settings;
@@ -25,6 +27,7 @@ mod tests;
 
 pub use error::{ConfigError, Problem};
 pub use load::{load, parse};
+pub use mqtt::{HttpConfig, MqttConfig};
 pub use settings::{
     ActuatorConfig, ActuatorOutput, AgentConfig, Config, LogLevel, OutboxSettings, SensorConfig,
     SensorKind, SimulationConfig, Synchronous,

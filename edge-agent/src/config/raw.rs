@@ -206,6 +206,10 @@ pub(super) struct RawSections {
     pub outbox: Option<RawOutbox>,
     /// `[simulation]`.
     pub simulation: Option<RawSimulation>,
+    /// `[mqtt]`.
+    pub mqtt: Option<super::mqtt::RawMqtt>,
+    /// `[http]`.
+    pub http: Option<super::mqtt::RawHttp>,
     /// `[[sensors]]`, each with its index in the file; entries that failed are left out.
     pub sensors: Vec<(usize, RawSensor)>,
     /// `[[actuators]]`, likewise.
@@ -213,7 +217,15 @@ pub(super) struct RawSections {
 }
 
 /// The top-level keys the file may have, in the order problems are reported.
-pub(super) const SECTIONS: [&str; 5] = ["agent", "outbox", "simulation", "sensors", "actuators"];
+pub(super) const SECTIONS: [&str; 7] = [
+    "agent",
+    "outbox",
+    "simulation",
+    "mqtt",
+    "http",
+    "sensors",
+    "actuators",
+];
 
 /// Splits the document into its sections and deserializes each, recording a problem for
 /// every unknown top-level key and every section or sensor entry that does not fit the schema.
@@ -221,18 +233,22 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     for key in doc.keys().filter(|key| !SECTIONS.contains(&key.as_str())) {
         problems.push(Problem::new(
             key.clone(),
-            "unknown key; expected one of `agent`, `outbox`, `simulation`, `sensors`, `actuators`",
+            "unknown key; expected one of `agent`, `outbox`, `simulation`, `mqtt`, `http`, `sensors`, `actuators`",
         ));
     }
     let agent = section(&mut doc, "agent", problems);
     let outbox = section(&mut doc, "outbox", problems);
     let simulation = section(&mut doc, "simulation", problems);
+    let mqtt = section(&mut doc, "mqtt", problems);
+    let http = section(&mut doc, "http", problems);
     let sensors = array(&mut doc, "sensors", problems);
     let actuators = array(&mut doc, "actuators", problems);
     RawSections {
         agent,
         outbox,
         simulation,
+        mqtt,
+        http,
         sensors,
         actuators,
     }

@@ -23,6 +23,10 @@ pub struct Config {
     pub outbox: OutboxSettings,
     /// `[simulation]`: the simulated clock and randomness.
     pub simulation: SimulationConfig,
+    /// `[mqtt]`: the embedded broker and the ingest of room-node telemetry.
+    pub mqtt: super::mqtt::MqttConfig,
+    /// `[http]`: the agent's HTTP port (`/metrics`).
+    pub http: super::mqtt::HttpConfig,
     /// `[[sensors]]`, in file order. May be empty (the agent then only warns).
     pub sensors: Vec<SensorConfig>,
     /// `[[actuators]]`, in file order.

@@ -4,6 +4,7 @@
 mod bad_input;
 mod hardware;
 mod load;
+mod mqtt;
 mod valid;
 
 use std::path::Path;
