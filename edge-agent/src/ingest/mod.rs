@@ -3,10 +3,13 @@
 //! dropped by reason, and notice nodes that fell silent.
 //!
 //! - `parse`: topic + payload → readings and drop reasons (pure).
+//! - `nodes`: which nodes went silent (pure).
 //! - `stats`: the counters, shared with `/metrics`.
 
+pub mod nodes;
 pub mod parse;
 pub mod stats;
 
+pub use nodes::{NodeChange, NodeTracker};
 pub use parse::{parse, DropReason, NodeReading, Parsed, TimeLimits};
 pub use stats::IngestStats;
