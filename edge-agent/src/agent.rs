@@ -3,15 +3,19 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use farm_drivers::sim::{RoomParams, SharedFarm, SimError, SimFarm};
+use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::actuators::Actuators;
 use crate::config::{ActuatorOutput, Config, SensorKind};
+use crate::http::Metrics;
+use crate::ingest::{IngestStats, NodeTracker};
 use crate::outbox::{NewEvent, Outbox, OutboxError, OutboxStats, FILE_NAME};
 use crate::state::LatestState;
 
@@ -26,6 +30,16 @@ pub enum AgentError {
     DataDir {
         /// The directory.
         path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A listening socket could not be bound.
+    #[error("cannot listen for {what} on {addr}: {source}")]
+    Listen {
+        /// Which service.
+        what: &'static str,
+        /// The address asked for.
+        addr: std::net::SocketAddr,
         /// The cause.
         source: std::io::Error,
     },
@@ -63,6 +77,12 @@ pub async fn run(
     let outbox = Outbox::open(&data_dir.join(FILE_NAME), config.outbox.clone())?;
     let state = LatestState::default();
     let mut tasks = JoinSet::new();
+    let ingest = Arc::new(IngestStats::default());
+    let nodes = Arc::new(Mutex::new(NodeTracker::default()));
+    let http_listener = match config.http.listen {
+        Some(addr) => Some(bind("HTTP", addr).await?),
+        None => None,
+    };
 
     let farm = simulated_farm(&config)?;
     if let Some(farm) = &farm {
@@ -81,6 +101,25 @@ pub async fn run(
     if config.sensors.is_empty() {
         tracing::warn!("No sensors configured; the agent has nothing to sample.");
     }
+    let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
+    let http = http_listener.map(|listener| {
+        let metrics = Metrics {
+            outbox: outbox.clone(),
+            ingest: Arc::clone(&ingest),
+            nodes: Arc::clone(&nodes),
+            clients: None,
+            sensors: Arc::new(counters.clone()),
+        };
+        let mut stopped = http_stopped.clone();
+        let stop = async move {
+            let _ = stopped.changed().await;
+        };
+        tokio::spawn(crate::http::serve(
+            listener,
+            crate::http::app(metrics),
+            stop,
+        ))
+    });
     tracing::info!(
         device_id = %config.agent.device_id,
         data_dir = %data_dir.display(),
@@ -90,6 +129,12 @@ pub async fn run(
 
     shutdown.await;
     tracing::info!("Shutting down: stopping sensors, flushing the outbox.");
+    let _ = stop_http.send(true);
+    if let Some(http) = http {
+        if let Ok(Err(e)) = http.await {
+            tracing::warn!(error = %e, "HTTP server ended with an error.");
+        }
+    }
     tasks.shutdown().await;
     record(
         &outbox,
@@ -168,4 +213,15 @@ async fn record(outbox: &Outbox, events: Vec<NewEvent>) {
             tracing::error!(error = %e, "Event not recorded.");
         }
     }
+}
+
+/// Binds a listener and logs the address it got (tests ask for port 0 and read it here).
+async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, AgentError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| AgentError::Listen { what, addr, source })?;
+    if let Ok(local) = listener.local_addr() {
+        tracing::info!(service = %what, address = %local, "Listening.");
+    }
+    Ok(listener)
 }

@@ -7,6 +7,7 @@
 //! - [`commission`]: `sensors read` and `i2c scan`, for technicians.
 //! - [`config`]: the TOML config file, parsed and validated into typed settings.
 //! - [`fault`]: sensor faults as pure logic: stuck values, one alarm per outage, backoff.
+//! - [`http`]: the agent's HTTP port: `/metrics`.
 //! - [`ingest`]: telemetry from room nodes over MQTT: parsing, validation, drop counters.
 //! - [`outbox`]: the durable SQLite outbox (DESIGN.md §3.2), owned by its own thread.
 //! - [`state`]: the latest value of every (room, metric).
@@ -20,6 +21,7 @@ pub mod agent;
 pub mod commission;
 pub mod config;
 pub mod fault;
+pub mod http;
 pub mod ingest;
 pub mod outbox;
 pub mod sampler;

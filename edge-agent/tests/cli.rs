@@ -33,6 +33,12 @@ commit_interval = "50ms"
 [simulation]
 speed = 600.0
 
+[http]
+listen = "127.0.0.1:0"
+
+[mqtt]
+enabled = false
+
 [[sensors]]
 name = "climate-a"
 kind = "simulated"
@@ -259,4 +265,61 @@ fn i2c_scan_of_a_missing_bus_says_how_to_enable_it() {
         err.contains("/dev/i2c-97") && err.contains("i2c-dev"),
         "{err}"
     );
+}
+
+/// `GET path` over plain TCP (HTTP/1.0, so the server closes the connection); the body.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
+        "{response}"
+    );
+    response.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
+
+#[test]
+fn metrics_are_served_in_prometheus_text_on_the_http_port() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("c.toml"), config(&dir.path().join("data"))).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--config", "c.toml"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info");
+    let mut agent = Process::spawn("edge-agent", cmd);
+    let line = agent.wait_for_line("service=HTTP", WAIT);
+    let addr = line
+        .split("address=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    agent.wait_for_line("Sensor online. sensor=climate-a", WAIT);
+    let body = http_get(&addr, "/metrics");
+    for family in [
+        "# TYPE farm_mqtt_messages_received_total counter",
+        "farm_mqtt_dropped_total{reason=\"unknown_metric\"} 0",
+        "# TYPE farm_outbox_depth gauge",
+        "# TYPE farm_outbox_oldest_unsynced_age_seconds gauge",
+        "farm_sensor_faults_total{sensor=\"climate-a\"} 0",
+    ] {
+        assert!(body.contains(family), "{family} missing from:\n{body}");
+    }
+    let readings: u64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("farm_sensor_readings_total{sensor=\"climate-a\"} "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        readings >= 5,
+        "the first read (3 metrics + VPD + dew point) is counted"
+    );
+    let (status, log) = agent.stop(Signal::TERM, WAIT);
+    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
 }

@@ -256,6 +256,30 @@ impl Store {
         }))
     }
 
+    /// How many items are unsynced, and the device timestamp of the oldest of them.
+    pub fn backlog(&self) -> Result<(u64, Option<UnixMillis>), OutboxError> {
+        let after = self.counters.acked_seq;
+        let (readings, first_reading): (u64, Option<i64>) = self
+            .conn
+            .query_row(
+                "SELECT count(*), (SELECT ts FROM readings WHERE seq > ?1 ORDER BY seq LIMIT 1) \
+                 FROM readings WHERE seq > ?1",
+                [after],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .context("measure backlog")?;
+        let (events, first_event): (u64, Option<i64>) = self
+            .conn
+            .query_row(
+                "SELECT count(*), min(ts) FROM events WHERE seq > ?1",
+                [after],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .context("measure backlog")?;
+        let oldest = first_reading.into_iter().chain(first_event).min();
+        Ok((readings + events, oldest))
+    }
+
     /// Readings with `seq > after`, oldest first, at most `limit`.
     pub fn readings_after(&self, after: Seq, limit: usize) -> Result<Vec<Reading>, OutboxError> {
         let mut stmt = self

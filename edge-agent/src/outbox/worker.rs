@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use farm_protocol::Seq;
+use farm_protocol::{Seq, UnixMillis};
 use tokio::sync::oneshot;
 
 use crate::now_ms;
@@ -41,6 +41,7 @@ enum Msg {
         reply: Reply<Option<Pending>>,
     },
     Flush(Reply<Seq>),
+    Backlog(Reply<(u64, Option<UnixMillis>)>),
     Shutdown(Reply<Seq>),
 }
 
@@ -170,6 +171,11 @@ impl Outbox {
         .await
     }
 
+    /// How many items wait to be synced, and the device time of the oldest (for `/metrics`).
+    pub async fn backlog(&self) -> Result<(u64, Option<UnixMillis>), OutboxError> {
+        self.request(Msg::Backlog).await
+    }
+
     /// Commits everything queued so far and returns the last committed seq.
     pub async fn flush(&self) -> Result<Seq, OutboxError> {
         self.request(Msg::Flush).await
@@ -257,6 +263,10 @@ impl Worker {
                     reply,
                 }) => {
                     let _ = reply.send(self.store.pending(max_readings, max_events));
+                    false
+                }
+                Ok(Msg::Backlog(reply)) => {
+                    let _ = reply.send(self.store.backlog());
                     false
                 }
                 Ok(Msg::Flush(reply)) => {
