@@ -4,12 +4,15 @@
 //!
 //! - `parse`: topic + payload → readings and drop reasons (pure).
 //! - `nodes`: which nodes went silent (pure).
+//! - `run`: the per-message path into state and outbox, and the node watch.
 //! - `stats`: the counters, shared with `/metrics`.
 
 pub mod nodes;
 pub mod parse;
+pub mod run;
 pub mod stats;
 
 pub use nodes::{NodeChange, NodeTracker};
 pub use parse::{parse, DropReason, NodeReading, Parsed, TimeLimits};
+pub use run::{Ingest, TELEMETRY_FILTER};
 pub use stats::IngestStats;

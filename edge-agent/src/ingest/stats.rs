@@ -22,7 +22,7 @@ pub struct IngestStats {
 
 impl IngestStats {
     /// Counts a dropped reading or message, and logs at most one line every 10 s.
-    pub fn drop(&self, reason: DropReason, topic: &str) {
+    pub fn count_drop(&self, reason: DropReason, topic: &str) {
         self.dropped[reason.index()].fetch_add(1, Relaxed);
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         match &mut *log {
@@ -52,9 +52,9 @@ mod tests {
     fn drops_are_counted_by_reason() {
         let stats = IngestStats::default();
         for _ in 0..1000 {
-            stats.drop(DropReason::Payload, "farm/r/n/co2");
+            stats.count_drop(DropReason::Payload, "farm/r/n/co2");
         }
-        stats.drop(DropReason::Name, "farm/a b/n/co2");
+        stats.count_drop(DropReason::Name, "farm/a b/n/co2");
         let dropped = stats.dropped();
         assert!(dropped.contains(&(DropReason::Payload, 1000)));
         assert!(dropped.contains(&(DropReason::Name, 1)));
