@@ -11,6 +11,7 @@
 //! - [`ingest`]: telemetry from room nodes over MQTT: parsing, validation, drop counters.
 //! - [`outbox`]: the durable SQLite outbox (DESIGN.md §3.2), owned by its own thread.
 //! - [`state`]: the latest value of every (room, metric).
+//! - [`room_state`]: the retained `farm/<room>/state` document.
 //! - [`sampler`]: one task per sensor, feeding the state and the outbox.
 //! - [`sensors`]: turning the configured sensors into readers (direct, or on a bus thread).
 //! - [`agent`]: `run`: wires the parts together and shuts down cleanly.
@@ -24,6 +25,7 @@ pub mod fault;
 pub mod http;
 pub mod ingest;
 pub mod outbox;
+pub mod room_state;
 pub mod sampler;
 pub mod sensors;
 pub mod state;
