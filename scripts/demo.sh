@@ -18,12 +18,27 @@ bin="$PWD/target/release/edge-agent"
 
 mkdir -p demo
 if [ ! -f demo/config.toml ]; then
-    # The documented example, sped up so the rooms visibly drift: 60 farm seconds per second.
+    # The documented example, sped up so the rooms visibly drift (60 farm seconds per second),
+    # with the embedded MQTT broker on localhost for a room node "room-node" / "demo-password".
     "$bin" generate-config | sed 's/^speed = 1.0$/speed = 60.0/' > demo/config.toml
+    hash=$(printf 'demo-password\n' | "$bin" mqtt hash-password)
+    cat >> demo/config.toml <<TOML
+
+[mqtt]
+enabled = true
+listen = "127.0.0.1:1883"
+
+[[mqtt.users]]
+name = "room-node"
+password_hash = "$hash"
+TOML
 fi
 "$bin" validate --config demo/config.toml
 
 echo "==> running the edge agent on the simulated farm; Ctrl-C stops it"
+echo "    a room node can publish:  mosquitto_pub -h 127.0.0.1 -u room-node -P demo-password \\"
+echo "      -t farm/fruiting-1/esp32-a/telemetry -m '{\"readings\": {\"co2\": 900}}'"
+echo "    metrics:                  curl -s http://127.0.0.1:8080/metrics"
 cd demo
 status=0
 if [ -n "${DEMO_SECONDS:-}" ]; then

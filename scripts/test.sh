@@ -14,6 +14,14 @@ for component in rustfmt clippy; do
     rustup component list --installed | grep -q "^${component}" || rustup component add "${component}"
 done
 
+step "Debian packages the tests use (real MQTT clients, openssl for TLS certificates)"
+missing=()
+command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ "${#missing[@]}" -gt 0 ]; then
+    apt-get update -q && apt-get install -y -q "${missing[@]}"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

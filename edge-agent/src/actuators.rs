@@ -70,11 +70,11 @@ impl Actuators {
             .collect()
     }
 
-    /// Each actuator's name and its last known state (`None` after a failed switch).
-    pub fn states(&self) -> Vec<(&str, Option<SwitchState>)> {
+    /// Each actuator's name, room and last known state (`None` after a failed switch).
+    pub fn states(&self) -> Vec<(String, String, Option<SwitchState>)> {
         self.entries
             .iter()
-            .map(|e| (e.config.name.as_str(), e.state))
+            .map(|e| (e.config.name.clone(), e.config.room.clone(), e.state))
             .collect()
     }
 }

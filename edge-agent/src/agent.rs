@@ -15,8 +15,10 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::actuators::Actuators;
 use crate::config::{ActuatorOutput, Config, SensorKind};
 use crate::http::Metrics;
-use crate::ingest::{IngestStats, NodeTracker};
+use crate::ingest::{Ingest, IngestStats, NodeTracker, TimeLimits};
+use crate::mqtt::MqttService;
 use crate::outbox::{NewEvent, Outbox, OutboxError, OutboxStats, FILE_NAME};
+use crate::room_state::room_states;
 use crate::state::LatestState;
 
 /// How often the simulated farm's clock is moved on.
@@ -43,9 +45,12 @@ pub enum AgentError {
         /// The cause.
         source: std::io::Error,
     },
-    /// A bus thread could not be started.
-    #[error("cannot start a sensor bus thread: {0}")]
+    /// A worker thread (sensor bus, MQTT ingest) could not be started.
+    #[error("cannot start a thread: {0}")]
     Thread(std::io::Error),
+    /// The embedded MQTT broker could not start.
+    #[error("MQTT broker: {0}")]
+    Broker(#[from] farm_broker::BrokerError),
     /// The outbox could not be opened or flushed.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
@@ -88,9 +93,9 @@ pub async fn run(
     if let Some(farm) = &farm {
         tasks.spawn(tick_farm(farm.clone(), config.simulation.speed));
     }
-    let (mut actuators, events) =
-        Actuators::open(&config.actuators, farm.as_ref(), crate::now_ms());
+    let (actuators, events) = Actuators::open(&config.actuators, farm.as_ref(), crate::now_ms());
     record(&outbox, events).await;
+    let actuators = Arc::new(Mutex::new(actuators));
     let built =
         crate::sensors::build(&config.sensors, farm.as_ref()).map_err(AgentError::Thread)?;
     let mut counters = Vec::new();
@@ -101,6 +106,30 @@ pub async fn run(
     if config.sensors.is_empty() {
         tracing::warn!("No sensors configured; the agent has nothing to sample.");
     }
+    let mqtt = if config.mqtt.enabled {
+        let ingest = Ingest {
+            outbox: outbox.clone(),
+            state: state.clone(),
+            stats: Arc::clone(&ingest),
+            nodes: Arc::clone(&nodes),
+            limits: TimeLimits {
+                max_clock_skew: config.mqtt.max_clock_skew,
+                max_age: config.mqtt.max_reading_age,
+            },
+        };
+        let every = (config.mqtt.node_timeout / 4).min(Duration::from_secs(10));
+        tasks.spawn(ingest.clone().watch_nodes(config.mqtt.node_timeout, every));
+        let service = MqttService::start(&config.mqtt, ingest)?;
+        tasks.spawn(publish_states(
+            service.sender(),
+            state.clone(),
+            Arc::clone(&actuators),
+            config.mqtt.state_interval,
+        ));
+        Some(service)
+    } else {
+        None
+    };
     let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
     let http = http_listener.map(|listener| {
         let metrics = Metrics {
@@ -136,11 +165,11 @@ pub async fn run(
         }
     }
     tasks.shutdown().await;
-    record(
-        &outbox,
-        actuators.apply_safe_state("shutdown: safe state", crate::now_ms()),
-    )
-    .await;
+    let events = lock(&actuators).apply_safe_state("shutdown: safe state", crate::now_ms());
+    record(&outbox, events).await;
+    if let Some(mqtt) = &mqtt {
+        mqtt.announce_offline();
+    }
     for thread in built.threads {
         // A bus thread ends after its current read once its samplers are gone.
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
@@ -224,4 +253,30 @@ async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, Agent
         tracing::info!(service = %what, address = %local, "Listening.");
     }
     Ok(listener)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Publishes the retained `farm/<room>/state` of every room every `interval`.
+async fn publish_states(
+    sender: farm_broker::LinkSender,
+    state: LatestState,
+    actuators: Arc<Mutex<Actuators>>,
+    interval: Duration,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        let docs = room_states(
+            &state.snapshot(),
+            &lock(&actuators).states(),
+            crate::now_ms(),
+        );
+        let sender = sender.clone();
+        // A link publish may wait on the broker: not on the runtime's thread.
+        let _ =
+            tokio::task::spawn_blocking(move || crate::mqtt::publish_states(&sender, docs)).await;
+    }
 }

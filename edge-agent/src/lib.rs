@@ -9,6 +9,7 @@
 //! - [`fault`]: sensor faults as pure logic: stuck values, one alarm per outage, backoff.
 //! - [`http`]: the agent's HTTP port: `/metrics`.
 //! - [`ingest`]: telemetry from room nodes over MQTT: parsing, validation, drop counters.
+//! - [`mqtt`]: the embedded broker: ingest thread, retained status and room states.
 //! - [`outbox`]: the durable SQLite outbox (DESIGN.md §3.2), owned by its own thread.
 //! - [`state`]: the latest value of every (room, metric).
 //! - [`room_state`]: the retained `farm/<room>/state` document.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod fault;
 pub mod http;
 pub mod ingest;
+pub mod mqtt;
 pub mod outbox;
 pub mod room_state;
 pub mod sampler;

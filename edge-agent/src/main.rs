@@ -36,6 +36,15 @@ enum Command {
     /// Commissioning: the I2C bus.
     #[command(subcommand)]
     I2c(I2cCommand),
+    /// The embedded MQTT broker.
+    #[command(subcommand)]
+    Mqtt(MqttCommand),
+}
+
+#[derive(Subcommand)]
+enum MqttCommand {
+    /// Read a password from standard input and print its argon2 hash, for `[[mqtt.users]]`.
+    HashPassword,
 }
 
 #[derive(Subcommand)]
@@ -87,6 +96,7 @@ fn main() -> ExitCode {
             }
         },
         Command::I2c(I2cCommand::Scan { bus }) => scan(&bus),
+        Command::Mqtt(MqttCommand::HashPassword) => hash_password(),
         Command::Run { config } => match config::load(&config) {
             Ok(cfg) => run(cfg),
             Err(e) => {
@@ -106,6 +116,29 @@ fn run(config: Config) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "Edge agent stopped on an error.");
+            eprintln!("edge-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn hash_password() -> ExitCode {
+    let mut password = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut password) {
+        eprintln!("edge-agent: cannot read the password: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("edge-agent: the password is empty");
+        return ExitCode::from(2);
+    }
+    match farm_broker::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
             eprintln!("edge-agent: {e}");
             ExitCode::FAILURE
         }
@@ -162,11 +195,14 @@ fn scan(_bus: &std::path::Path) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// `RUST_LOG` wins over the config's `log_level`. Under systemd, journald stamps each line
+/// `RUST_LOG` wins over the config's `log_level`. rumqttd is silenced unless `RUST_LOG` asks
+/// for it: it logs routine events (a client leaving, a refused login) as errors; farm-broker
+/// logs what matters. Under systemd, journald stamps each line
 /// itself, so the agent leaves out its own timestamp and colours.
 fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(config.agent.log_level.as_str()));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{},rumqttd=off", config.agent.log_level))
+    });
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -15,13 +15,16 @@ use serde_json::{json, Map, Value};
 
 use crate::state::Latest;
 
+type Fields = Map<String, Value>;
+
 /// `(room, document)` for every room that has a reading or an actuator.
 pub fn room_states(
     readings: &[((String, Metric), Latest)],
     actuators: &[(String, String, Option<SwitchState>)],
     now: UnixMillis,
 ) -> Vec<(String, Value)> {
-    let mut rooms: BTreeMap<&str, (Map<String, Value>, Map<String, Value>)> = BTreeMap::new();
+    // room → (readings by metric, actuator states by name)
+    let mut rooms: BTreeMap<&str, (Fields, Fields)> = BTreeMap::new();
     for ((room, metric), latest) in readings {
         let source = match &latest.source {
             farm_protocol::Source::Sensor(name) => json!({ "sensor": name }),

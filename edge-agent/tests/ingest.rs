@@ -78,7 +78,7 @@ async fn a_thousand_malformed_messages_are_counted_and_valid_ones_still_land() {
             )
         })
         .collect();
-    got.sort_by(|a, b| a.2.cmp(&b.2));
+    got.sort_by_key(|r| r.2);
     let node = |n: &str| Source::Node(n.into());
     assert_eq!(
         got,

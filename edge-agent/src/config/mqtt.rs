@@ -15,8 +15,8 @@ use super::units::{ByteSize, HumanDuration};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a table of MQTT settings ([mqtt])")]
 pub(super) struct RawMqtt {
-    /// Whether the broker runs. Default true.
-    #[serde(default = "yes")]
+    /// Whether the broker runs. Default false: it needs users (or anonymous access) first.
+    #[serde(default)]
     pub enabled: bool,
     /// Listen address. Default `0.0.0.0:1883`.
     #[serde(default = "default_mqtt_listen")]
@@ -132,6 +132,18 @@ pub(super) fn build_mqtt(raw: RawMqtt, problems: &mut Vec<Problem>) -> MqttConfi
             "must be between 1 and 10000",
         ));
     }
+    if raw.enabled && raw.users.is_empty() && !raw.allow_anonymous {
+        problems.push(Problem::new(
+            "mqtt.users",
+            "no [[mqtt.users]] and allow_anonymous = false: no room node could connect; add a user (hash its password with `edge-agent mqtt hash-password`)",
+        ));
+    }
+    if raw.allow_anonymous && !raw.users.is_empty() {
+        problems.push(Problem::new(
+            "mqtt.allow_anonymous",
+            "cannot be combined with [[mqtt.users]]: with anonymous access every client is let in, so the passwords would check nothing",
+        ));
+    }
     let mut users = Vec::new();
     for (i, user) in raw.users.into_iter().enumerate() {
         let key = format!("mqtt.users[{i}]");
@@ -206,9 +218,6 @@ fn address(key: &str, text: &str, problems: &mut Vec<Problem>) -> Option<SocketA
         .ok()
 }
 
-const fn yes() -> bool {
-    true
-}
 fn default_mqtt_listen() -> String {
     "0.0.0.0:1883".to_owned()
 }

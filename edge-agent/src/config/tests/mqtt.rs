@@ -5,9 +5,9 @@ use std::time::Duration;
 use super::{only_problem, parse_ok, problems};
 
 #[test]
-fn defaults_run_a_broker_on_1883_and_metrics_on_8080() {
+fn defaults_keep_the_broker_off_and_serve_metrics_on_8080() {
     let config = parse_ok("");
-    assert!(config.mqtt.enabled);
+    assert!(!config.mqtt.enabled, "a broker needs users first");
     assert_eq!(config.mqtt.listen.to_string(), "0.0.0.0:1883");
     assert_eq!(config.mqtt.max_payload_bytes, 16 * 1024);
     assert_eq!(config.mqtt.max_connections, 200);
@@ -29,8 +29,12 @@ fn defaults_run_a_broker_on_1883_and_metrics_on_8080() {
 
 #[test]
 fn users_are_names_with_argon2_hashes() {
-    let text = "[[mqtt.users]]\nname = \"room-nodes\"\npassword_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA\"\n";
+    let text = "[mqtt]\nenabled = true\n[[mqtt.users]]\nname = \"room-nodes\"\npassword_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA\"\n";
     assert_eq!(parse_ok(text).mqtt.users[0].0, "room-nodes");
+    let nobody = only_problem("[mqtt]\nenabled = true\n", "mqtt.users");
+    assert!(nobody.contains("no room node could connect"), "{nobody}");
+    let both = text.replace("enabled = true", "enabled = true\nallow_anonymous = true");
+    assert!(only_problem(&both, "mqtt.allow_anonymous").contains("cannot be combined"));
     let plain = "[[mqtt.users]]\nname = \"n\"\npassword_hash = \"hunter2\"\n";
     let message = only_problem(plain, "mqtt.users[0].password_hash");
     assert!(

@@ -152,7 +152,7 @@ fn the_commented_hardware_examples_are_valid_when_uncommented() {
         .lines()
         .map(|line| match line.strip_prefix("# ") {
             Some(rest)
-                if rest.starts_with("[[")
+                if rest.starts_with('[')
                     || rest
                         .split_once(" = ")
                         .is_some_and(|(k, _)| !k.contains(' ')) =>
