@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use farm_e2e::{temp_dir, Process};
+use farm_e2e::{http_get, temp_dir, Process};
 use rustix::process::Signal;
 
 const BIN: &str = env!("CARGO_BIN_EXE_edge-agent");
@@ -265,20 +265,6 @@ fn i2c_scan_of_a_missing_bus_says_how_to_enable_it() {
         err.contains("/dev/i2c-97") && err.contains("i2c-dev"),
         "{err}"
     );
-}
-
-/// `GET path` over plain TCP (HTTP/1.0, so the server closes the connection); the body.
-fn http_get(addr: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(
-        response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
-        "{response}"
-    );
-    response.split_once("\r\n\r\n").unwrap().1.to_owned()
 }
 
 #[test]

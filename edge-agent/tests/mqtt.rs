@@ -4,11 +4,11 @@
 //! retained for late subscribers.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use farm_e2e::{temp_dir, Process};
+use farm_e2e::{temp_dir, wait_for_metric, Process};
 use rustix::process::Signal;
 
 const BIN: &str = env!("CARGO_BIN_EXE_edge-agent");
@@ -22,7 +22,7 @@ device_id = "test-pi"
 data_dir = "{}"
 
 [http]
-listen = ""
+listen = "127.0.0.1:0"
 
 [mqtt]
 enabled = true
@@ -41,6 +41,28 @@ kind = "simulated"
 "#,
         data_dir.display()
     )
+}
+
+/// The agent running on `extra` added to [`config`]: the process, its HTTP address, its MQTT
+/// port and its data dir.
+fn start(dir: &Path, extra: &str) -> (Process, String, String, PathBuf) {
+    let data = dir.join("data");
+    let hash = farm_broker::hash_password("s3cret").unwrap();
+    let text = config(&data, &hash).replace(
+        "state_interval = \"1s\"",
+        &format!("state_interval = \"1s\"\n{extra}"),
+    );
+    std::fs::write(dir.join("c.toml"), text).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--config", "c.toml"])
+        .current_dir(dir)
+        .env("RUST_LOG", "info");
+    let mut agent = Process::spawn("edge-agent", cmd);
+    let http = agent.wait_for_line("service=HTTP", WAIT);
+    let http = http.split("address=").nth(1).unwrap().trim().to_owned();
+    let mqtt = agent.wait_for_line("service=MQTT", WAIT);
+    let port = mqtt.rsplit(':').next().unwrap().trim().to_owned();
+    (agent, http, port, data)
 }
 
 fn pub_(port: &str, user: &str, password: &str, topic: &str, message: &str, qos: &str) -> Output {
@@ -96,16 +118,7 @@ fn sub_one(port: &str, topic: &str) -> String {
 #[test]
 fn room_node_telemetry_lands_in_the_outbox_and_status_is_retained() {
     let dir = temp_dir();
-    let data = dir.path().join("data");
-    let hash = farm_broker::hash_password("s3cret").unwrap();
-    std::fs::write(dir.path().join("c.toml"), config(&data, &hash)).unwrap();
-    let mut cmd = Command::new(BIN);
-    cmd.args(["run", "--config", "c.toml"])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "info");
-    let mut agent = Process::spawn("edge-agent", cmd);
-    let line = agent.wait_for_line("service=MQTT", WAIT);
-    let port = line.rsplit(':').next().unwrap().trim().to_owned();
+    let (mut agent, http, port, data) = start(dir.path(), "");
 
     let ts = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -171,7 +184,8 @@ fn room_node_telemetry_lands_in_the_outbox_and_status_is_retained() {
         serde_json::from_str(&sub_one(&port, "farm/fruiting-1/state")).unwrap();
     assert_eq!(state["actuators"]["fan"], "off");
 
-    // Wait until the ingest has seen both nodes, then stop and look at the outbox.
+    // A PUBACK means routed, not stored: wait until the ingest has taken all three readings.
+    wait_for_metric(&http, "farm_mqtt_readings_accepted_total 3", WAIT);
     let (status, log) = agent.stop(Signal::TERM, WAIT);
     assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
     let db = rusqlite::Connection::open(data.join("outbox.sqlite")).unwrap();
@@ -207,5 +221,143 @@ fn room_node_telemetry_lands_in_the_outbox_and_status_is_retained() {
     assert!(
         rows.iter().all(|r| r.2 != "esp32-c" && r.2 != "esp32-d"),
         "refused clients stored nothing"
+    );
+}
+
+/// A rumqttc client; a thread drives its event loop and reports each PUBACK on the channel.
+fn rumqttc_client(port: u16) -> (rumqttc::Client, std::sync::mpsc::Receiver<()>) {
+    let mut options = rumqttc::MqttOptions::new("bench-node", "127.0.0.1", port);
+    options.set_credentials("room-node", "s3cret");
+    let (client, mut connection) = rumqttc::Client::new(options, 64);
+    let (acks, acked) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for event in connection.iter() {
+            match event {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_))) => {
+                    if acks.send(()).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    (client, acked)
+}
+
+#[test]
+fn a_thousand_malformed_payloads_over_mqtt_are_counted_and_later_readings_still_land() {
+    let dir = temp_dir();
+    let (mut agent, http, port, data) = start(dir.path(), "");
+    let port: u16 = port.parse().unwrap();
+
+    let (client, acked) = rumqttc_client(port);
+    let qos = rumqttc::QoS::AtLeastOnce;
+    let malformed: [(&str, &[u8]); 4] = [
+        ("farm/fruiting-1/n1/telemetry", b"{\"readings\": [1, 2]}"),
+        ("farm/fruiting-1/n1/co2", b"\xff\xfe"),
+        ("farm/fruiting-1/n1/ph", b"7"),
+        ("farm/fruiting-1/n1/humidity", b"-5"),
+    ];
+    for i in 0..1000 {
+        let (topic, payload) = malformed[i % malformed.len()];
+        client.publish(topic, qos, false, payload.to_vec()).unwrap();
+    }
+    client
+        .publish(
+            "farm/fruiting-1/n1/telemetry",
+            qos,
+            false,
+            br#"{"readings": {"co2": 777}}"#.to_vec(),
+        )
+        .unwrap();
+    client
+        .publish(
+            "farm/fruiting-1/n2/temperature",
+            rumqttc::QoS::AtMostOnce,
+            false,
+            b"19.5".to_vec(),
+        )
+        .unwrap();
+    for _ in 0..1001 {
+        acked
+            .recv_timeout(WAIT)
+            .expect("every QoS 1 publish is acknowledged");
+    }
+
+    // The broker acknowledged everything; wait (bounded) until the ingest has handled all 1002.
+    let metrics = wait_for_metric(&http, "farm_mqtt_messages_received_total 1002", WAIT);
+    for line in [
+        "farm_mqtt_readings_accepted_total 2",
+        "farm_mqtt_dropped_total{reason=\"payload\"} 500",
+        "farm_mqtt_dropped_total{reason=\"unknown_metric\"} 250",
+        "farm_mqtt_dropped_total{reason=\"out_of_range\"} 250",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
+    drop(client);
+    let (status, log) = agent.stop(Signal::TERM, WAIT);
+    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    let db = rusqlite::Connection::open(data.join("outbox.sqlite")).unwrap();
+    let values: Vec<f64> = db
+        .prepare("SELECT value FROM readings ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(values, [777.0, 19.5]);
+}
+
+#[test]
+fn a_payload_over_the_maximum_is_refused_and_stores_nothing() {
+    let dir = temp_dir();
+    let (mut agent, http, port, data) = start(dir.path(), "max_payload = \"1KiB\"");
+    let big = format!(
+        "{{\"readings\": {{\"co2\": 900}}, \"pad\": \"{}\"}}",
+        "x".repeat(4096)
+    );
+    let out = pub_(
+        &port,
+        "room-node",
+        "s3cret",
+        "farm/fruiting-1/big/telemetry",
+        &big,
+        "1",
+    );
+    assert!(
+        !out.status.success(),
+        "the broker disconnects a client that sends too much"
+    );
+    let ok = pub_(
+        &port,
+        "room-node",
+        "s3cret",
+        "farm/fruiting-1/small/co2",
+        "901",
+        "1",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // A PUBACK means routed, not stored: wait for the ingest before stopping.
+    wait_for_metric(&http, "farm_mqtt_readings_accepted_total 1", WAIT);
+    let (status, _) = agent.stop(Signal::TERM, WAIT);
+    assert_eq!(status.code(), Some(0));
+    let db = rusqlite::Connection::open(data.join("outbox.sqlite")).unwrap();
+    let values: Vec<f64> = db
+        .prepare("SELECT value FROM readings ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        values,
+        [901.0],
+        "only the message within the limit was stored"
     );
 }

@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`Process`]: a child process whose stderr is collected line by line; killed on drop.
 //! - [`temp_dir`]: a fresh temporary directory, removed on drop.
+//! - [`http_get`], [`wait_for_metric`]: plain HTTP/1.0 GETs against a service under test.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -124,5 +125,41 @@ impl Drop for Process {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// `GET path` from `addr` over plain TCP (HTTP/1.0, so the server closes the connection);
+/// panics unless the status is 200; returns the body.
+pub fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(
+        response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
+        "{response}"
+    );
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+/// Polls `/metrics` at `addr` until it has the exact line `line`; returns the body. Panics
+/// with the last body after `timeout`.
+pub fn wait_for_metric(addr: &str, line: &str, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let body = http_get(addr, "/metrics");
+        if body.lines().any(|l| l == line) {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {line:?} within {timeout:?}:\n{body}"
+        );
+        // Polling an HTTP endpoint: bounded by the deadline, ends as soon as the line shows.
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
