@@ -27,6 +27,7 @@
 //! - `tls`: the TLS front (handshake with a timeout, then a relay to rumqttd's loopback port).
 //! - `auth`: the login check (argon2 on worker threads behind rumqttd's async auth handler).
 //! - `password`: [`hash_password`], [`verify_password`] and the argon2 parameters.
+//! - `clients`: counting connected network clients from the kernel's socket tables.
 //! - `error`: [`BrokerError`].
 //!
 //! # rumqttd 0.20 limits to know
@@ -47,6 +48,7 @@
 #![deny(missing_docs)]
 
 mod auth;
+mod clients;
 mod config;
 mod error;
 mod link;

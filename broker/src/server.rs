@@ -129,6 +129,13 @@ impl Broker {
         self.local_addr
     }
 
+    /// Network clients connected now: the established TCP connections on the broker's port,
+    /// counted from the kernel's tables (`/proc/net/tcp`, `/proc/net/tcp6`). In-process links
+    /// are not network clients and are not counted.
+    pub fn connected_clients(&self) -> std::io::Result<usize> {
+        crate::clients::established_on_port(self.local_addr.port())
+    }
+
     /// False once the listener thread has ended (it only ends on a fatal error, logged).
     pub fn is_running(&self) -> bool {
         !self.thread.is_finished()

@@ -136,7 +136,7 @@ pub async fn run(
             outbox: outbox.clone(),
             ingest: Arc::clone(&ingest),
             nodes: Arc::clone(&nodes),
-            clients: None,
+            clients: mqtt.as_ref().map(MqttService::clients_gauge),
             sensors: Arc::new(counters.clone()),
         };
         let mut stopped = http_stopped.clone();

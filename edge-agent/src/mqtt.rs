@@ -4,6 +4,7 @@
 //! shutdown) and `farm/<room>/state`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use farm_broker::{Broker, BrokerConfig, LinkSender, TlsConfig, User};
@@ -18,7 +19,7 @@ pub const STATUS_TOPIC: &str = "farm/agent/status";
 
 /// The running broker, the agent's publishing link and the ingest thread.
 pub struct MqttService {
-    broker: Broker,
+    broker: Arc<Broker>,
     sender: LinkSender,
     _ingest: JoinHandle<()>,
 }
@@ -51,7 +52,7 @@ impl MqttService {
         sender.publish(STATUS_TOPIC, b"online", true)?;
         tracing::info!(service = %"MQTT", address = %broker.local_addr(), "Listening.");
         Ok(MqttService {
-            broker,
+            broker: Arc::new(broker),
             sender,
             _ingest: thread,
         })
@@ -60,6 +61,12 @@ impl MqttService {
     /// Where the broker listens.
     pub fn local_addr(&self) -> SocketAddr {
         self.broker.local_addr()
+    }
+
+    /// Connected network clients (room nodes), for `/metrics`.
+    pub fn clients_gauge(&self) -> Arc<dyn Fn() -> usize + Send + Sync> {
+        let broker = Arc::clone(&self.broker);
+        Arc::new(move || broker.connected_clients().unwrap_or(0))
     }
 
     /// A publisher for the retained room states (usable from another thread).

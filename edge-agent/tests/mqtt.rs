@@ -288,6 +288,7 @@ fn a_thousand_malformed_payloads_over_mqtt_are_counted_and_later_readings_still_
 
     // The broker acknowledged everything; wait (bounded) until the ingest has handled all 1002.
     let metrics = wait_for_metric(&http, "farm_mqtt_messages_received_total 1002", WAIT);
+    wait_for_metric(&http, "farm_mqtt_connected_clients 1", WAIT);
     for line in [
         "farm_mqtt_readings_accepted_total 2",
         "farm_mqtt_dropped_total{reason=\"payload\"} 500",
