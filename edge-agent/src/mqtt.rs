@@ -36,15 +36,31 @@ impl MqttService {
         let mut link = broker.link("edge-agent-ingest")?;
         link.subscribe(TELEMETRY_FILTER)?;
         let (_, mut receiver) = link.split();
-        let thread = std::thread::Builder::new()
-            .name("mqtt-ingest".into())
+        // rumqttd keeps a bounded log per subscription and skips what a slow reader has not
+        // taken in time. So one thread only moves messages off the link into an in-process
+        // queue, and another parses and stores them: a burst waits in memory, not lost.
+        let (queue, queued) = std::sync::mpsc::channel::<farm_broker::Message>();
+        std::thread::Builder::new()
+            .name("mqtt-receive".into())
             .spawn(move || loop {
                 match receiver.recv() {
-                    Ok(message) => ingest.handle(&message.topic, &message.payload),
+                    Ok(message) => {
+                        if queue.send(message).is_err() {
+                            return;
+                        }
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "MQTT ingest stopped: the broker link failed.");
                         return;
                     }
+                }
+            })
+            .map_err(AgentError::Thread)?;
+        let thread = std::thread::Builder::new()
+            .name("mqtt-ingest".into())
+            .spawn(move || {
+                for message in queued {
+                    ingest.handle(&message.topic, &message.payload);
                 }
             })
             .map_err(AgentError::Thread)?;
