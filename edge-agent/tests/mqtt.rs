@@ -65,6 +65,20 @@ fn start(dir: &Path, extra: &str) -> (Process, String, String, PathBuf) {
     (agent, http, port, data)
 }
 
+/// The values of the readings in the agent's outbox, in seq order (after it stopped).
+fn stored_values(data: &Path) -> Vec<f64> {
+    let db = rusqlite::Connection::open(data.join("outbox.sqlite")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT value FROM readings ORDER BY seq")
+        .unwrap();
+    let values = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    values
+}
+
 fn pub_(port: &str, user: &str, password: &str, topic: &str, message: &str, qos: &str) -> Output {
     Command::new("mosquitto_pub")
         .args([
@@ -300,14 +314,7 @@ fn a_thousand_malformed_payloads_over_mqtt_are_counted_and_later_readings_still_
     drop(client);
     let (status, log) = agent.stop(Signal::TERM, WAIT);
     assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
-    let db = rusqlite::Connection::open(data.join("outbox.sqlite")).unwrap();
-    let values: Vec<f64> = db
-        .prepare("SELECT value FROM readings ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let values = stored_values(&data);
     assert_eq!(values, [777.0, 19.5]);
 }
 
@@ -348,14 +355,7 @@ fn a_payload_over_the_maximum_is_refused_and_stores_nothing() {
     wait_for_metric(&http, "farm_mqtt_readings_accepted_total 1", WAIT);
     let (status, _) = agent.stop(Signal::TERM, WAIT);
     assert_eq!(status.code(), Some(0));
-    let db = rusqlite::Connection::open(data.join("outbox.sqlite")).unwrap();
-    let values: Vec<f64> = db
-        .prepare("SELECT value FROM readings ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let values = stored_values(&data);
     assert_eq!(
         values,
         [901.0],
