@@ -276,15 +276,7 @@ fn metrics_are_served_in_prometheus_text_on_the_http_port() {
         .current_dir(dir.path())
         .env("RUST_LOG", "info");
     let mut agent = Process::spawn("edge-agent", cmd);
-    let line = agent.wait_for_line("service=HTTP", WAIT);
-    let addr = line
-        .split("address=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let addr = agent.wait_for_address("HTTP", WAIT);
     agent.wait_for_line("Sensor online. sensor=climate-a", WAIT);
     let body = http_get(&addr, "/metrics");
     for family in [

@@ -58,10 +58,9 @@ fn start(dir: &Path, extra: &str) -> (Process, String, String, PathBuf) {
         .current_dir(dir)
         .env("RUST_LOG", "info");
     let mut agent = Process::spawn("edge-agent", cmd);
-    let http = agent.wait_for_line("service=HTTP", WAIT);
-    let http = http.split("address=").nth(1).unwrap().trim().to_owned();
-    let mqtt = agent.wait_for_line("service=MQTT", WAIT);
-    let port = mqtt.rsplit(':').next().unwrap().trim().to_owned();
+    let http = agent.wait_for_address("HTTP", WAIT);
+    let mqtt = agent.wait_for_address("MQTT", WAIT);
+    let port = mqtt.rsplit(':').next().unwrap().to_owned();
     (agent, http, port, data)
 }
 

@@ -80,6 +80,20 @@ impl Process {
         }
     }
 
+    /// Waits for the agent's `Listening.` line of `service` (e.g. `HTTP`, `MQTT`) and returns
+    /// the address it reports, e.g. `127.0.0.1:41234` (tests bind port 0).
+    pub fn wait_for_address(&mut self, service: &str, timeout: Duration) -> String {
+        let line = self.wait_for_line(&format!("service={service}"), timeout);
+        match line
+            .split("address=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+        {
+            Some(address) => address.to_owned(),
+            None => self.fail(&format!("no address in {line:?}")),
+        }
+    }
+
     /// Sends `signal` (e.g. `rustix::process::Signal::TERM`) and waits up to `timeout` for the
     /// process to exit; returns its status and everything it printed on stderr.
     pub fn stop(

@@ -125,11 +125,7 @@ fn build_simulation(raw: RawSimulation, problems: &mut Vec<Problem>) -> Simulati
 
 /// A required key's value; records "required key is missing" unless the key already has a
 /// problem (it had a bad value, which `raw.rs` reported and dropped).
-pub(super) fn required(
-    key: String,
-    value: Option<String>,
-    problems: &mut Vec<Problem>,
-) -> Option<String> {
+pub(super) fn required<T>(key: String, value: Option<T>, problems: &mut Vec<Problem>) -> Option<T> {
     if value.is_none() && !problems.iter().any(|problem| problem.key == key) {
         problems.push(Problem::new(key, "required key is missing"));
     }

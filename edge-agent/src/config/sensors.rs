@@ -190,9 +190,9 @@ fn build_moisture(
     raw: &RawSensor,
     problems: &mut Vec<Problem>,
 ) -> Option<I2cSensorKind> {
-    let channel = required_value(format!("{key}.channel"), raw.channel, problems);
-    let dry_mv = required_value(format!("{key}.dry_mv"), raw.dry_mv, problems);
-    let wet_mv = required_value(format!("{key}.wet_mv"), raw.wet_mv, problems);
+    let channel = required(format!("{key}.channel"), raw.channel, problems);
+    let dry_mv = required(format!("{key}.dry_mv"), raw.dry_mv, problems);
+    let wet_mv = required(format!("{key}.wet_mv"), raw.wet_mv, problems);
     if channel.is_some_and(|c| c > 3) {
         problems.push(Problem::new(
             format!("{key}.channel"),
@@ -220,13 +220,6 @@ fn build_moisture(
         dry_mv: dry_mv?,
         wet_mv: wet_mv?,
     })
-}
-
-fn required_value<T>(key: String, value: Option<T>, problems: &mut Vec<Problem>) -> Option<T> {
-    if value.is_none() && !problems.iter().any(|p| p.key == key) {
-        problems.push(Problem::new(key, "required key is missing"));
-    }
-    value
 }
 
 /// Records a problem for each of `keys` that is set but means nothing for `kind`.

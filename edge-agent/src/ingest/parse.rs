@@ -57,9 +57,9 @@ impl DropReason {
         }
     }
 
-    /// This reason's index in [`DropReason::ALL`].
-    pub fn index(self) -> usize {
-        DropReason::ALL.iter().position(|r| *r == self).unwrap_or(0)
+    /// This reason's index in [`DropReason::ALL`] (which lists them in declaration order).
+    pub const fn index(self) -> usize {
+        self as usize
     }
 }
 

@@ -66,7 +66,7 @@ pub(crate) fn open(path: &Path, settings: &OutboxSettings) -> Result<Connection,
         inspect(path)?;
     }
     let conn = Connection::open(path).context("open")?;
-    configure(&conn, settings)?;
+    configure(&conn, path, settings)?;
     if existing {
         // Until Store::close_cleanly says otherwise, the next start checks the file.
         set_clean_shutdown(&conn, false)?;
@@ -149,7 +149,7 @@ fn inspect(path: &Path) -> Result<(), OutboxError> {
 }
 
 /// Per-connection settings: WAL, durability level, and a WAL sized to the quota.
-fn configure(conn: &Connection, settings: &OutboxSettings) -> Result<(), OutboxError> {
+fn configure(conn: &Connection, path: &Path, settings: &OutboxSettings) -> Result<(), OutboxError> {
     let page_size: u64 = 4096;
     // Keep the WAL small against the quota: at most a quarter of it, at most 1000 pages.
     let wal_pages = (settings.max_bytes / page_size / 4).clamp(16, 1000);
@@ -161,9 +161,11 @@ fn configure(conn: &Connection, settings: &OutboxSettings) -> Result<(), OutboxE
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .context("set WAL")?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(OutboxError::Sqlite {
-            context: "set WAL",
-            source: rusqlite::Error::InvalidParameterName(format!("journal_mode is {mode}")),
+        return Err(OutboxError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::other(format!(
+                "SQLite cannot use WAL here (journal_mode stays {mode}); put data_dir on a local filesystem"
+            )),
         });
     }
     conn.execute_batch(&format!(
