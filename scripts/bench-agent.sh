@@ -6,6 +6,8 @@
 #   scripts/bench-agent.sh [seconds]     (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/measure.sh
+source scripts/lib/measure.sh
 seconds="${1:-60}"
 
 cargo build --release --locked -p edge-agent 2>/dev/null || cargo build --release --locked -p edge-agent
@@ -27,16 +29,6 @@ trap 'rm -rf "$dir"' EXIT
 RUST_LOG=warn,edge_agent::agent=info "$bin" run --config "$dir/config.toml" 2>"$dir/log" &
 pid=$!
 sleep "$seconds"
-ticks=$(getconf CLK_TCK)
-read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
-hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-kill -TERM "$pid"
-wait "$pid"
-rows=$(grep -o 'committed_seq=[0-9]*' "$dir/log" | cut -d= -f2)
-
-echo "sensors: 40 at 1s for ${seconds}s; committed ${rows} readings and events"
-awk -v hwm="$hwm" -v rss="$rss" -v cpu="$((utime + stime))" -v hz="$ticks" -v s="$seconds" 'BEGIN {
-    printf "peak RSS (VmHWM): %.1f MiB\nRSS at the end (VmRSS): %.1f MiB\n", hwm / 1024, rss / 1024
-    printf "CPU time: %.2f s over %d s = %.2f %% of one core\n", cpu / hz, s, 100 * cpu / hz / s
-}'
+measure_and_stop "$pid" "$dir/log" "$seconds" > "$dir/figures"
+echo "sensors: 40 at 1s for ${seconds}s; committed ${COMMITTED} readings and events"
+cat "$dir/figures"

@@ -6,6 +6,8 @@
 #   scripts/bench-mqtt-rss.sh [seconds]     (default 60; needs mosquitto_pub from mosquitto-clients)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/measure.sh
+source scripts/lib/measure.sh
 seconds="${1:-60}"
 nodes=50
 
@@ -52,17 +54,7 @@ for p in "${publishers[@]}"; do
     wait "$p" || failed=$((failed + 1))
 done
 
-ticks=$(getconf CLK_TCK)
-read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
-hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-kill -TERM "$pid"
-wait "$pid"
+measure_and_stop "$pid" "$dir/log" "$seconds" > "$dir/figures"
 pid=""
-rows=$(grep -o 'committed_seq=[0-9]*' "$dir/log" | cut -d= -f2)
-
-echo "nodes: ${nodes} at 1s for ${seconds}s (${failed} publishers failed); expected $((nodes * seconds * 3)) readings; committed ${rows} readings and events"
-awk -v hwm="$hwm" -v rss="$rss" -v cpu="$((utime + stime))" -v hz="$ticks" -v s="$seconds" 'BEGIN {
-    printf "peak RSS (VmHWM): %.1f MiB\nRSS at the end (VmRSS): %.1f MiB\n", hwm / 1024, rss / 1024
-    printf "CPU time since start: %.2f s = %.2f %% of one core over %d s\n", cpu / hz, 100 * cpu / hz / s, s
-}'
+echo "nodes: ${nodes} at 1s for ${seconds}s (${failed} publishers failed); expected $((nodes * seconds * 3)) readings; committed ${COMMITTED} readings and events"
+cat "$dir/figures"
