@@ -16,11 +16,14 @@ pub enum ActuatorKind {
     Heater,
     /// Grow or fruiting lights.
     Lights,
+    /// Removes heat (a split unit or chiller); never on together with a heater when the two
+    /// are interlocked.
+    Cooler,
 }
 
 /// A name that is not an actuator kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown actuator {name:?}; known actuators: humidifier, fresh_air_fan, heater, lights")]
+#[error("unknown actuator {name:?}; known actuators: humidifier, fresh_air_fan, heater, lights, cooler")]
 pub struct UnknownActuator {
     /// The name that was asked for.
     pub name: String,
@@ -28,11 +31,12 @@ pub struct UnknownActuator {
 
 impl ActuatorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ActuatorKind; 4] = [
+    pub const ALL: [ActuatorKind; 5] = [
         ActuatorKind::Humidifier,
         ActuatorKind::FreshAirFan,
         ActuatorKind::Heater,
         ActuatorKind::Lights,
+        ActuatorKind::Cooler,
     ];
 
     /// The snake_case name (`"fresh_air_fan"`).
@@ -42,6 +46,7 @@ impl ActuatorKind {
             ActuatorKind::FreshAirFan => "fresh_air_fan",
             ActuatorKind::Heater => "heater",
             ActuatorKind::Lights => "lights",
+            ActuatorKind::Cooler => "cooler",
         }
     }
 }
@@ -71,7 +76,7 @@ mod tests {
 
     #[test]
     fn snake_case_names_parse_back() {
-        let expected = ["humidifier", "fresh_air_fan", "heater", "lights"];
+        let expected = ["humidifier", "fresh_air_fan", "heater", "lights", "cooler"];
         for (kind, name) in ActuatorKind::ALL.into_iter().zip(expected) {
             assert_eq!(kind.name(), name);
             assert_eq!(kind.to_string(), name);

@@ -1,6 +1,7 @@
 //! What a simulated room is built like ([`RoomParams`]) and the conditions it starts in
 //! ([`RoomState`]). The defaults describe a ~30 m³ insulated mushroom fruiting room with an
-//! ultrasonic humidifier, an inline fresh-air fan, a small heater and LED fruiting lights.
+//! ultrasonic humidifier, an inline fresh-air fan, a small heater, a small cooler and LED fruiting
+//! lights.
 
 use farm_protocol::Metric;
 
@@ -29,6 +30,8 @@ pub struct RoomParams {
     pub humidifier_g_per_h: f64,
     /// Heater power while on, W.
     pub heater_w: f64,
+    /// Heat the cooler removes while on, W.
+    pub cooler_w: f64,
     /// Fresh air the fan exchanges while on, room volumes per hour.
     pub fan_air_changes_per_h: f64,
     /// Illuminance at the crop while the lights are on, lux.
@@ -50,6 +53,7 @@ impl Default for RoomParams {
             substrate_mass_kg: 300.0,
             humidifier_g_per_h: 1_000.0,
             heater_w: 1_000.0,
+            cooler_w: 1_000.0,
             fan_air_changes_per_h: 8.0,
             light_lux: 800.0,
             light_heat_w: 150.0,
@@ -85,6 +89,7 @@ impl RoomParams {
             ("evaporation_g_per_h", self.evaporation_g_per_h),
             ("humidifier_g_per_h", self.humidifier_g_per_h),
             ("heater_w", self.heater_w),
+            ("cooler_w", self.cooler_w),
             ("fan_air_changes_per_h", self.fan_air_changes_per_h),
             ("light_lux", self.light_lux),
             ("light_heat_w", self.light_heat_w),

@@ -44,6 +44,8 @@ pub struct Actuators {
     pub heater: bool,
     /// The lights illuminate the crop and add a little heat.
     pub lights: bool,
+    /// The cooler removes heat.
+    pub cooler: bool,
 }
 
 impl Actuators {
@@ -53,6 +55,7 @@ impl Actuators {
         fresh_air_fan: false,
         heater: false,
         lights: false,
+        cooler: false,
     };
 
     /// Whether `kind` is on.
@@ -62,6 +65,7 @@ impl Actuators {
             ActuatorKind::FreshAirFan => self.fresh_air_fan,
             ActuatorKind::Heater => self.heater,
             ActuatorKind::Lights => self.lights,
+            ActuatorKind::Cooler => self.cooler,
         }
     }
 
@@ -72,6 +76,7 @@ impl Actuators {
             ActuatorKind::FreshAirFan => &mut self.fresh_air_fan,
             ActuatorKind::Heater => &mut self.heater,
             ActuatorKind::Lights => &mut self.lights,
+            ActuatorKind::Cooler => &mut self.cooler,
         };
         *switch = on;
     }
@@ -160,7 +165,7 @@ impl RoomModel {
         self.keep_physical();
     }
 
-    /// Heat: heater and lights in, walls and exchanged air out toward outside.
+    /// Heat: heater and lights in, cooler out, walls and exchanged air toward outside.
     fn step_temperature(
         &mut self,
         dt_s: f64,
@@ -172,7 +177,8 @@ impl RoomModel {
         let air_w_per_k = exchange_per_s * p.volume_m3 * AIR_HEAT_CAPACITY_J_PER_M3_K;
         let conductance_w_per_k = p.wall_loss_w_per_k + air_w_per_k;
         let power_w = if act.heater { p.heater_w } else { 0.0 }
-            + if act.lights { p.light_heat_w } else { 0.0 };
+            + if act.lights { p.light_heat_w } else { 0.0 }
+            - if act.cooler { p.cooler_w } else { 0.0 };
         // C dT/dt = P + G (T_out − T)
         let drive =
             (power_w + conductance_w_per_k * outside.temperature_c) / p.heat_capacity_j_per_k;

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use farm_drivers::sim::{Actuators, Outside, RoomModel, RoomParams, RoomState};
-use farm_drivers::ActuatorKind::{FreshAirFan, Heater, Humidifier, Lights};
+use farm_drivers::ActuatorKind::{Cooler, FreshAirFan, Heater, Humidifier, Lights};
 use farm_protocol::Metric;
 use proptest::prelude::*;
 
@@ -141,6 +141,16 @@ fn heater_warms_above_the_unheated_twin() {
 }
 
 #[test]
+fn cooler_cools_below_the_uncooled_twin() {
+    let mut cooled = default_room();
+    let mut twin = default_room();
+    run(&mut cooled, hours(1.0), Actuators::OFF.with(Cooler, true));
+    run(&mut twin, hours(1.0), Actuators::OFF);
+    let (cool, warm) = (cooled.state().temperature_c, twin.state().temperature_c);
+    assert!(cool < warm - 3.0, "cooled {cool} °C vs uncooled {warm} °C");
+}
+
+#[test]
 fn lights_give_the_configured_lux_and_darkness_when_off() {
     let params = RoomParams {
         light_lux: 650.0,
@@ -224,12 +234,15 @@ fn invalid_params_and_states_are_rejected_by_name() {
 }
 
 fn actuators() -> impl Strategy<Value = Actuators> {
-    any::<[bool; 4]>().prop_map(|[humidifier, fresh_air_fan, heater, lights]| Actuators {
-        humidifier,
-        fresh_air_fan,
-        heater,
-        lights,
-    })
+    any::<[bool; 5]>().prop_map(
+        |[humidifier, fresh_air_fan, heater, lights, cooler]| Actuators {
+            humidifier,
+            fresh_air_fan,
+            heater,
+            lights,
+            cooler,
+        },
+    )
 }
 
 fn start_state() -> impl Strategy<Value = RoomState> {
