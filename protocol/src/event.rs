@@ -38,6 +38,35 @@ pub enum EventKind {
         /// Why: the loop, a manual override, a safe-state fallback…
         reason: String,
     },
+    /// A control loop's setpoint was changed at run time (from the panel or the API).
+    SetpointChange {
+        /// The growing room.
+        room: String,
+        /// The loop's configured name.
+        #[serde(rename = "loop")]
+        control_loop: String,
+        /// The loop's metric (`"humidity"`).
+        metric: String,
+        /// The new setpoint, in the metric's unit.
+        setpoint: f64,
+        /// The setpoint before.
+        previous: f64,
+    },
+    /// A manual override of an actuator was set, or ended (cleared or expired).
+    Override {
+        /// The growing room.
+        room: String,
+        /// The actuator's configured name.
+        actuator: String,
+        /// The state forced while the override lasts; absent when it ended.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state: Option<SwitchState>,
+        /// When it expires, ms since the Unix epoch; absent when it ended.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<UnixMillis>,
+        /// Why: `set`, `cleared` or `expired`, with who asked when known.
+        reason: String,
+    },
     /// An alarm was raised or cleared.
     Alarm {
         /// The growing room, if the alarm is about one.
@@ -97,6 +126,8 @@ impl EventKind {
         match self {
             EventKind::Harvest(_) => "harvest",
             EventKind::ActuatorChange { .. } => "actuator_change",
+            EventKind::SetpointChange { .. } => "setpoint_change",
+            EventKind::Override { .. } => "override",
             EventKind::Alarm { .. } => "alarm",
         }
     }
@@ -140,6 +171,27 @@ mod tests {
                 actuator: "humidifier".into(),
                 state: SwitchState::On,
                 reason: "hysteresis".into(),
+            },
+            EventKind::SetpointChange {
+                room: "r".into(),
+                control_loop: "r-humidity".into(),
+                metric: "humidity".into(),
+                setpoint: 91.5,
+                previous: 90.0,
+            },
+            EventKind::Override {
+                room: "r".into(),
+                actuator: "fan".into(),
+                state: Some(SwitchState::On),
+                until: Some(1_700_000_600_000),
+                reason: "set".into(),
+            },
+            EventKind::Override {
+                room: "r".into(),
+                actuator: "fan".into(),
+                state: None,
+                until: None,
+                reason: "expired".into(),
             },
             EventKind::Alarm {
                 room: None,
