@@ -6,15 +6,17 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::actuators::build_actuators;
+use super::control::{build_control, Actuators};
 use super::error::Problem;
 use super::mqtt::{build_http, build_mqtt, HttpConfig, MqttConfig};
 use super::raw::{RawAgent, RawOutbox, RawSections, RawSimulation};
 use super::sensors::build_sensors;
 use super::settings::{
-    ActuatorConfig, AgentConfig, LogLevel, OutboxSettings, SensorConfig, SimulationConfig,
-    Synchronous,
+    ActuatorConfig, ActuatorOutput, AgentConfig, LogLevel, OutboxSettings, SensorConfig,
+    SimulationConfig, Synchronous,
 };
 use super::units::format_size;
+use crate::control::ControlConfig;
 
 /// Allowed `outbox.commit_interval`.
 const COMMIT_INTERVAL_RANGE: (Duration, Duration) =
@@ -41,18 +43,56 @@ pub(super) struct Parts {
     pub sensors: Vec<SensorConfig>,
     /// The actuators that could be built, in file order.
     pub actuators: Vec<ActuatorConfig>,
+    /// `[control]` with the `[[loops]]`.
+    pub control: Option<ControlConfig>,
 }
 
 /// Checks and converts every section that could be read.
 pub(super) fn build(raw: RawSections, problems: &mut Vec<Problem>) -> Parts {
+    let mqtt = raw.mqtt.map(|mqtt| build_mqtt(mqtt, problems));
+    let names_in_file = raw
+        .actuators
+        .iter()
+        .filter_map(|(_, actuator)| actuator.name.clone())
+        .collect();
+    let actuators = build_actuators(raw.actuators, problems);
+    if let Some(mqtt) = &mqtt {
+        check_broker_for_actuators(mqtt, &actuators, problems);
+    }
+    let actuators: Vec<ActuatorConfig> = actuators.into_iter().map(|(_, a)| a).collect();
+    let known = Actuators {
+        built: &actuators,
+        names_in_file,
+    };
+    let control = build_control(raw.control, raw.loops, &known, problems);
     Parts {
         agent: raw.agent.map(|agent| build_agent(agent, problems)),
         outbox: raw.outbox.map(|outbox| build_outbox(outbox, problems)),
         simulation: raw.simulation.map(|sim| build_simulation(sim, problems)),
-        mqtt: raw.mqtt.map(|mqtt| build_mqtt(mqtt, problems)),
+        mqtt,
         http: raw.http.map(|http| build_http(http, problems)),
         sensors: build_sensors(raw.sensors, problems),
-        actuators: build_actuators(raw.actuators, problems),
+        actuators,
+        control,
+    }
+}
+
+/// Room-node actuators are switched through the embedded broker, so it must run.
+fn check_broker_for_actuators(
+    mqtt: &MqttConfig,
+    actuators: &[(usize, ActuatorConfig)],
+    problems: &mut Vec<Problem>,
+) {
+    if mqtt.enabled {
+        return;
+    }
+    for (index, actuator) in actuators {
+        if matches!(actuator.output, ActuatorOutput::Mqtt { .. }) {
+            problems.push(Problem::new(
+                format!("actuators[{index}].kind"),
+                "an \"mqtt\" actuator is switched through the embedded broker; set [mqtt] enabled = true",
+            ));
+        }
     }
 }
 
@@ -130,6 +170,27 @@ pub(super) fn required<T>(key: String, value: Option<T>, problems: &mut Vec<Prob
         problems.push(Problem::new(key, "required key is missing"));
     }
     value
+}
+
+/// Like [`required`], for a key that is required only in some cases; `when` says which, and
+/// ends the message: `"for kind \"gpio\""` gives "required key is missing for kind "gpio"".
+pub(super) fn required_when<T>(
+    key: String,
+    value: Option<T>,
+    when: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    if value.is_none() {
+        report_missing(key, when, problems);
+    }
+    value
+}
+
+/// Records "required key is missing <when>" for `key`, unless the key already has a problem.
+pub(super) fn report_missing(key: String, when: &str, problems: &mut Vec<Problem>) {
+    if !problems.iter().any(|problem| problem.key == key) {
+        problems.push(Problem::new(key, format!("required key is missing {when}")));
+    }
 }
 
 /// Records a problem for every name that an earlier entry of `section` already has.

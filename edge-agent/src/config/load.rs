@@ -65,8 +65,9 @@ fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Confi
         parts.simulation,
         parts.mqtt,
         parts.http,
+        parts.control,
     ) {
-        (Some(agent), Some(outbox), Some(simulation), Some(mqtt), Some(http))
+        (Some(agent), Some(outbox), Some(simulation), Some(mqtt), Some(http), Some(control))
             if problems.is_empty() =>
         {
             Ok(Config {
@@ -78,6 +79,7 @@ fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Confi
                 http,
                 sensors: parts.sensors,
                 actuators: parts.actuators,
+                control,
             })
         }
         // A section is `None` only after its problem was recorded, so `problems` is not
@@ -90,7 +92,7 @@ fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Confi
 }
 
 /// Where a problem's key sorts: unknown top-level keys first, then the sections in
-/// [`SECTIONS`] order, sensors by index. The sort is stable, so problems of one key keep
+/// [`SECTIONS`] order, array entries (`sensors[2]`, `loops[0]`) by index. The sort is stable, so problems of one key keep
 /// the order they were found in.
 fn rank(key: &str) -> (usize, usize) {
     let (section, rest) = key.split_at(key.find(['.', '[']).unwrap_or(key.len()));

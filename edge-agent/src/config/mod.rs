@@ -6,16 +6,21 @@
 //! - `raw.rs`: the schema (serde structs, defaults, unknown keys), one section at a time.
 //! - `build.rs`: checks beyond the schema; raw sections → typed settings.
 //! - `mqtt.rs`: `[mqtt]` and `[http]`, schema to settings.
-//! - `sensors.rs`, `actuators.rs`: the same for `[[sensors]]` (per kind) and `[[actuators]]`.
+//! - `sensors.rs`, `actuators.rs`: the same for `[[sensors]]` and `[[actuators]]` (per kind).
+//! - `control.rs`, `loops.rs`, `loop_kinds.rs`: `[control]` (timing, time zone, interlocks)
+//!   and `[[loops]]` (per kind), schema to [`crate::control::ControlConfig`].
 //! - `settings.rs`: the typed, validated settings.
 //! - `data_dir.rs`: the read-only check that the data directory is usable.
 //! - `load.rs`: [`load`] and [`parse`]; `error.rs`: [`ConfigError`] and [`Problem`].
 
 mod actuators;
 mod build;
+mod control;
 mod data_dir;
 mod error;
 mod load;
+mod loop_kinds;
+mod loops;
 mod mqtt;
 mod raw;
 mod sensors;
@@ -34,5 +39,5 @@ pub use settings::{
 };
 
 /// A commented config file with every key and its default, set up for the demo (two
-/// simulated rooms). `edge-agent generate-config` prints it; it always passes [`parse`].
+/// simulated rooms, one of them regulated). `edge-agent generate-config` prints it; it always passes [`parse`].
 pub const EXAMPLE: &str = include_str!("example.toml");

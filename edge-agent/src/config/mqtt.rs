@@ -68,6 +68,9 @@ pub(super) struct RawHttp {
     /// Listen address of `/metrics`. Default `0.0.0.0:8080`; `""` turns it off.
     #[serde(default = "default_http_listen")]
     pub listen: String,
+    /// Argon2 hash of the bearer token that may change setpoints and overrides. Default
+    /// none: changes are refused.
+    pub api_token_hash: Option<String>,
 }
 
 /// `[mqtt]`: the embedded broker and the telemetry ingest.
@@ -100,8 +103,10 @@ pub struct MqttConfig {
 /// `[http]`: the agent's HTTP port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpConfig {
-    /// Where `/metrics` is served; `None` = off.
+    /// Where `/metrics` and the control API are served; `None` = off.
     pub listen: Option<SocketAddr>,
+    /// Argon2 (PHC string) hash of the API's bearer token; `None` refuses every change.
+    pub api_token_hash: Option<String>,
 }
 
 /// Checks `[mqtt]`.
@@ -204,7 +209,18 @@ pub(super) fn build_http(raw: RawHttp, problems: &mut Vec<Problem>) -> HttpConfi
     } else {
         address("http.listen", &raw.listen, problems)
     };
-    HttpConfig { listen }
+    if let Some(hash) = &raw.api_token_hash {
+        if !hash.starts_with("$argon2") {
+            problems.push(Problem::new(
+                "http.api_token_hash",
+                "not an argon2 hash; make one with `edge-agent mqtt hash-password`",
+            ));
+        }
+    }
+    HttpConfig {
+        listen,
+        api_token_hash: raw.api_token_hash,
+    }
 }
 
 fn address(key: &str, text: &str, problems: &mut Vec<Problem>) -> Option<SocketAddr> {

@@ -4,10 +4,12 @@
 //! `synchronous`, `kind`, `metrics`) stay strings and required keys stay `Option`s here, so
 //! that `build.rs` reports every bad or missing one, not only the first.
 //!
-//! Each top-level section and each `[[sensors]]` entry is deserialized on its own through
-//! `serde_path_to_error`, so a problem carries its full key path and one bad section does not
-//! hide the problems of the others; within a table, each bad key is reported and dropped and
-//! the table retried (see `deserialize` below).
+//! Each top-level section and each `[[sensors]]`, `[[actuators]]` and `[[loops]]` entry is
+//! deserialized on its own through `serde_path_to_error`, so a problem carries its full key
+//! path and one bad section does not hide the problems of the others; within a table, each bad
+//! key is reported and dropped and the table retried (see `deserialize` below). The schemas of
+//! `[mqtt]`, `[http]`, `[control]` and `[[loops]]` live with their checks (`mqtt.rs`,
+//! `control.rs`, `loops.rs`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -120,9 +122,9 @@ pub(super) struct RawActuator {
     pub name: Option<String>,
     /// The room it acts on. Required.
     pub room: Option<String>,
-    /// `humidifier`, `fresh_air_fan`, `heater` or `lights`. Required.
+    /// `humidifier`, `fresh_air_fan`, `heater`, `lights` or `cooler`. Required.
     pub device: Option<String>,
-    /// `gpio` or `simulated`. Required.
+    /// `gpio`, `simulated` or `mqtt`. Required.
     pub kind: Option<String>,
     /// `off` or `on`. Default `off`.
     #[serde(default = "default_safe_state")]
@@ -134,6 +136,21 @@ pub(super) struct RawActuator {
     /// `gpio`: the relay is on when the line is low. Default false.
     #[serde(default)]
     pub active_low: bool,
+    /// `mqtt`: the room node whose relay it is (`farm/<room>/<node>/cmd/<command>`). Required
+    /// for `mqtt`.
+    pub node: Option<String>,
+    /// `mqtt`: the command topic's last level. Default: the device name (`"humidifier"`).
+    pub command: Option<String>,
+    /// Once on, it stays on at least this long. Default 30s.
+    #[serde(default = "default_min_on")]
+    pub min_on: HumanDuration,
+    /// Once off, it stays off at least this long. Default 30s.
+    #[serde(default = "default_min_off")]
+    pub min_off: HumanDuration,
+    /// At most this much on-time within any `max_on_period`. Default: no limit.
+    pub max_on: Option<HumanDuration>,
+    /// The window of `max_on`; set with `max_on`.
+    pub max_on_period: Option<HumanDuration>,
 }
 
 /// Default `agent.device_id`.
@@ -196,6 +213,16 @@ fn default_safe_state() -> String {
     "off".to_owned()
 }
 
+/// Default `actuators[].min_on`.
+const fn default_min_on() -> HumanDuration {
+    HumanDuration(Duration::from_secs(30))
+}
+
+/// Default `actuators[].min_off`.
+const fn default_min_off() -> HumanDuration {
+    HumanDuration(Duration::from_secs(30))
+}
+
 /// The file's sections as deserialized; `None` where a section could not be (its problem is
 /// already recorded). Missing sections are deserialized from an empty table (all defaults).
 #[derive(Debug)]
@@ -214,10 +241,14 @@ pub(super) struct RawSections {
     pub sensors: Vec<(usize, RawSensor)>,
     /// `[[actuators]]`, likewise.
     pub actuators: Vec<(usize, RawActuator)>,
+    /// `[control]`.
+    pub control: Option<super::control::RawControl>,
+    /// `[[loops]]`, likewise.
+    pub loops: Vec<(usize, super::loops::RawLoop)>,
 }
 
 /// The top-level keys the file may have, in the order problems are reported.
-pub(super) const SECTIONS: [&str; 7] = [
+pub(super) const SECTIONS: [&str; 9] = [
     "agent",
     "outbox",
     "simulation",
@@ -225,6 +256,8 @@ pub(super) const SECTIONS: [&str; 7] = [
     "http",
     "sensors",
     "actuators",
+    "control",
+    "loops",
 ];
 
 /// Splits the document into its sections and deserializes each, recording a problem for
@@ -233,7 +266,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     for key in doc.keys().filter(|key| !SECTIONS.contains(&key.as_str())) {
         problems.push(Problem::new(
             key.clone(),
-            "unknown key; expected one of `agent`, `outbox`, `simulation`, `mqtt`, `http`, `sensors`, `actuators`",
+            "unknown key; expected one of `agent`, `outbox`, `simulation`, `mqtt`, `http`, `sensors`, `actuators`, `control`, `loops`",
         ));
     }
     let agent = section(&mut doc, "agent", problems);
@@ -243,6 +276,8 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     let http = section(&mut doc, "http", problems);
     let sensors = array(&mut doc, "sensors", problems);
     let actuators = array(&mut doc, "actuators", problems);
+    let control = section(&mut doc, "control", problems);
+    let loops = array(&mut doc, "loops", problems);
     RawSections {
         agent,
         outbox,
@@ -251,6 +286,8 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
         http,
         sensors,
         actuators,
+        control,
+        loops,
     }
 }
 

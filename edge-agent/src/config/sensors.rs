@@ -70,11 +70,17 @@ fn build_sensor(index: usize, raw: RawSensor, problems: &mut Vec<Problem>) -> Op
 /// Rooms are MQTT topic levels (`farm/<room>/…`) and InfluxDB tags: the same rule as names
 /// (1–64 of `[A-Za-z0-9._-]`), said in terms of topics.
 pub(super) fn check_room(key: &str, room: &str, problems: &mut Vec<Problem>) {
-    if !farm_protocol::is_valid_name(room) {
+    check_topic_level(key, "room", room, problems);
+}
+
+/// A name that is one level of an MQTT topic (a room, a room node, a command): the same rule
+/// as names, with the reason in the message. `what` names it (`"node"`).
+pub(super) fn check_topic_level(key: &str, what: &str, name: &str, problems: &mut Vec<Problem>) {
+    if !farm_protocol::is_valid_name(name) {
         let mut found = Vec::new();
-        check_name(key, room, &mut found);
+        check_name(key, name, &mut found);
         for problem in found {
-            let message = format!("{} (a room is an MQTT topic level)", problem.message);
+            let message = format!("{} (a {what} is an MQTT topic level)", problem.message);
             problems.push(Problem::new(problem.key, message));
         }
     }

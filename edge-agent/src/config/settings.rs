@@ -29,8 +29,10 @@ pub struct Config {
     pub http: super::mqtt::HttpConfig,
     /// `[[sensors]]`, in file order. May be empty (the agent then only warns).
     pub sensors: Vec<SensorConfig>,
-    /// `[[actuators]]`, in file order.
+    /// `[[actuators]]`, in file order. Loops and interlocks refer to them by index.
     pub actuators: Vec<ActuatorConfig>,
+    /// `[control]` and `[[loops]]`: what drives the actuators.
+    pub control: crate::control::ControlConfig,
 }
 
 /// `[agent]`: who this device is and where it keeps its data.
@@ -176,6 +178,9 @@ pub struct ActuatorConfig {
     pub safe_state: SwitchState,
     /// How it is switched.
     pub output: ActuatorOutput,
+    /// Its switching limits: `min_on`, `min_off` and the optional on-time budget `max_on`
+    /// (only when `safe_state` is off).
+    pub timing: crate::control::ActuatorTiming,
 }
 
 /// How an actuator is switched.
@@ -191,6 +196,14 @@ pub enum ActuatorOutput {
         line: u32,
         /// Whether the relay is energised by a low level (most opto-isolated relay boards).
         active_low: bool,
+    },
+    /// A relay on a room node, switched by publishing `on` or `off` to
+    /// `farm/<room>/<node>/cmd/<command>` on the embedded broker (`kind = "mqtt"`).
+    Mqtt {
+        /// The room node's name (a topic level).
+        node: String,
+        /// The command topic's last level (a topic level); by default the device name.
+        command: String,
     },
 }
 

@@ -202,7 +202,7 @@ fn each_bad_actuator_key_gets_its_own_problem() {
     let message = only_problem(&actuator("kind = \"relay\"\n"), "actuators[0].kind");
     assert_eq!(
         message,
-        "unknown actuator kind \"relay\"; known kinds: gpio, simulated"
+        "unknown actuator kind \"relay\"; known kinds: gpio, simulated, mqtt"
     );
     let message = only_problem(
         &actuator("kind = \"simulated\"\nsafe_state = \"maybe\"\n"),

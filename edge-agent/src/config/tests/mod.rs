@@ -1,9 +1,12 @@
 //! Tests of the whole config pipeline: `parse` (text only) in `valid.rs` and `bad_input.rs`,
-//! `load` (file and data directory) in `load.rs`. Unit tests of helpers live next to them.
+//! `load` (file and data directory) in `load.rs`; `[control]`, actuator timing and the loops in
+//! `control.rs` and `loops.rs`. Unit tests of helpers live next to them.
 
 mod bad_input;
+mod control;
 mod hardware;
 mod load;
+mod loops;
 mod mqtt;
 mod valid;
 

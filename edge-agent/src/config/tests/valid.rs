@@ -6,7 +6,8 @@ use std::time::Duration;
 use farm_protocol::Metric;
 
 use super::super::{
-    AgentConfig, LogLevel, OutboxSettings, SensorKind, SimulationConfig, Synchronous, EXAMPLE,
+    ActuatorOutput, AgentConfig, LogLevel, OutboxSettings, SensorKind, SimulationConfig,
+    Synchronous, EXAMPLE,
 };
 use super::parse_ok;
 
@@ -137,6 +138,19 @@ fn example_mentions_every_key() {
         "metrics",
         "device",
         "safe_state",
+        "min_on",
+        "min_off",
+        "period",
+        "stale_after",
+        "command_refresh",
+        "actuator",
+        "metric",
+        "setpoint",
+        "band",
+        "direction",
+        "kp",
+        "ki",
+        "kd",
     ];
     for key in keys {
         assert!(
@@ -147,7 +161,7 @@ fn example_mentions_every_key() {
 }
 
 #[test]
-fn the_commented_hardware_examples_are_valid_when_uncommented() {
+fn the_commented_examples_are_valid_when_uncommented() {
     let uncommented: String = EXAMPLE
         .lines()
         .map(|line| match line.strip_prefix("# ") {
@@ -169,16 +183,68 @@ fn the_commented_hardware_examples_are_valid_when_uncommented() {
         kinds.contains(&"sht4x") && kinds.contains(&"ads1115_moisture"),
         "{kinds:?}"
     );
-    let relay = config
-        .actuators
-        .iter()
-        .find(|a| a.name == "fruiting-1-heater");
+    let output = |name: &str| {
+        config
+            .actuators
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.output.clone())
+    };
     assert!(matches!(
-        relay.map(|a| &a.output),
-        Some(crate::config::ActuatorOutput::Gpio {
+        output("incubation-1-heater"),
+        Some(ActuatorOutput::Gpio {
             line: 17,
             active_low: true,
             ..
         })
     ));
+    assert_eq!(
+        output("incubation-1-mister"),
+        Some(ActuatorOutput::Mqtt {
+            node: "esp32-b".into(),
+            command: "mister".into()
+        })
+    );
+    let kinds: Vec<&str> = config.control.loops.iter().map(|l| l.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        ["photoperiod", "interval", "pid", "hysteresis", "pid"]
+    );
+    let index = |name: &str| {
+        let found = config.actuators.iter().position(|a| a.name == name);
+        found.unwrap_or_else(|| panic!("no actuator {name}"))
+    };
+    assert_eq!(
+        config.control.interlocks,
+        [[index("fruiting-1-heater"), index("fruiting-1-cooler")]]
+    );
+    assert_eq!(
+        config.control.timezone.iana_name(),
+        Some("Europe/Amsterdam")
+    );
+}
+
+#[test]
+fn example_regulates_fruiting_1() {
+    let config = parse_ok(EXAMPLE);
+    let loops: Vec<String> = config
+        .control
+        .loops
+        .iter()
+        .map(|l| {
+            let actuator = &config.actuators[l.actuator].name;
+            format!("{} -> {actuator}: {:?}", l.name, l.kind.setpoint())
+        })
+        .collect();
+    assert_eq!(
+        loops,
+        [
+            "fruiting-1-humidity -> fruiting-1-humidifier: Some((Humidity, 90.0))",
+            "fruiting-1-co2 -> fruiting-1-fan: Some((Co2, 850.0))",
+            "fruiting-1-temperature -> fruiting-1-heater: Some((Temperature, 20.0))",
+        ]
+    );
+    assert_eq!(config.control.period, Duration::from_secs(1));
+    assert_eq!(config.control.command_refresh, Duration::from_secs(30));
+    assert!(config.control.interlocks.is_empty());
 }
