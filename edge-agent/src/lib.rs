@@ -6,6 +6,7 @@
 //! - [`actuators`]: the configured actuators, driven to their safe state at start and stop.
 //! - [`commission`]: `sensors read` and `i2c scan`, for technicians.
 //! - [`config`]: the TOML config file, parsed and validated into typed settings.
+//! - [`control`]: the control loops: pure `step(now, observations)` and the thread running it.
 //! - [`fault`]: sensor faults as pure logic: stuck values, one alarm per outage, backoff.
 //! - [`http`]: the agent's HTTP port: `/metrics`.
 //! - [`ingest`]: telemetry from room nodes over MQTT: parsing, validation, drop counters.
@@ -16,12 +17,15 @@
 //! - [`sampler`]: one task per sensor, feeding the state and the outbox.
 //! - [`sensors`]: turning the configured sensors into readers (direct, or on a bus thread).
 //! - [`agent`]: `run`: wires the parts together and shuts down cleanly.
+//! - [`api`]: the control API on the HTTP port: view, setpoints, manual overrides.
 #![deny(missing_docs)]
 
 pub mod actuators;
 pub mod agent;
+pub mod api;
 pub mod commission;
 pub mod config;
+pub mod control;
 pub mod fault;
 pub mod http;
 pub mod ingest;

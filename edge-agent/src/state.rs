@@ -1,7 +1,7 @@
 //! The latest value of every (room, metric): what the control loops and the panel look at.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use farm_protocol::{Metric, Source, UnixMillis};
 
@@ -19,34 +19,64 @@ pub struct Latest {
     pub fault: Option<&'static str>,
 }
 
+type Notify = Box<dyn Fn() + Send + Sync>;
+
 /// The latest-state map, shared between the sampling tasks and its readers. Cheap to clone.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LatestState {
     inner: Arc<RwLock<BTreeMap<(String, Metric), Latest>>>,
+    notify: Arc<OnceLock<Notify>>,
+}
+
+impl std::fmt::Debug for LatestState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LatestState")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LatestState {
+    /// Sets what is called after every change (the control loop's wake-up); once only.
+    pub fn on_change(&self, notify: impl Fn() + Send + Sync + 'static) {
+        if self.notify.set(Box::new(notify)).is_err() {
+            tracing::warn!("LatestState::on_change called twice; the second is ignored.");
+        }
+    }
+
+    fn changed(&self) {
+        if let Some(notify) = self.notify.get() {
+            notify();
+        }
+    }
+
     /// Records a reading unless a newer one of the same room and metric is already there.
     pub fn update(&self, room: &str, metric: Metric, latest: Latest) {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        match map.get_mut(&(room.to_owned(), metric)) {
-            Some(current) if current.ts > latest.ts => {}
-            Some(current) => *current = latest,
-            None => {
-                map.insert((room.to_owned(), metric), latest);
+        {
+            let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            match map.get_mut(&(room.to_owned(), metric)) {
+                Some(current) if current.ts > latest.ts => return,
+                Some(current) => *current = latest,
+                None => {
+                    map.insert((room.to_owned(), metric), latest);
+                }
             }
         }
+        self.changed();
     }
 
     /// Marks the values of `room` that came from `source` as bad, with the fault's kind;
     /// the next good reading of each clears it.
     pub fn mark_bad(&self, room: &str, source: &Source, fault: &'static str) {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        for ((r, _), latest) in map.iter_mut() {
-            if r == room && latest.source == *source {
-                latest.fault = Some(fault);
+        {
+            let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            for ((r, _), latest) in map.iter_mut() {
+                if r == room && latest.source == *source {
+                    latest.fault = Some(fault);
+                }
             }
         }
+        self.changed();
     }
 
     /// The latest reading of `metric` in `room`.
@@ -59,6 +89,18 @@ impl LatestState {
     pub fn snapshot(&self) -> Vec<((String, Metric), Latest)> {
         let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
         map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+impl crate::control::Observations for LatestState {
+    fn observe(&self, room: &str, metric: Metric) -> Option<crate::control::Observation> {
+        let map = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        map.get(&(room.to_owned(), metric))
+            .map(|latest| crate::control::Observation {
+                value: latest.value,
+                ts: latest.ts,
+                fault: latest.fault,
+            })
     }
 }
 
