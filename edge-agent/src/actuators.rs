@@ -1,11 +1,17 @@
-//! The configured actuators and their safe states (DESIGN.md §3.6): every actuator is put in
-//! its safe state when the agent starts (which also covers a restart after a crash, when its
-//! state is unknown) and when it stops. Each switch is recorded as an `actuator_change` event.
-//! An actuator that cannot be opened does not stop the agent: it is left out, logged and
-//! alarmed, and sensing and buffering go on.
+//! The configured actuators behind one interface (DESIGN.md §3.6): GPIO relays, room-node
+//! relays switched over MQTT (`farm/<room>/<node>/cmd/<command>`, payload `on`/`off`) and the
+//! simulated farm's devices. Every actuator is put in its safe state when the agent starts
+//! (which also covers a restart after a crash, when its state is unknown) and when it stops.
+//! Each switch is recorded as an `actuator_change` event. An actuator that cannot be opened
+//! does not stop the agent: it is logged and alarmed, and sensing and buffering go on.
+//!
+//! Room nodes are sent their state again every `command_refresh`, so one that restarted or
+//! missed a command converges; node firmware should fall back to its safe state when it
+//! hears nothing for several refresh intervals.
 
+use farm_broker::LinkSender;
 use farm_drivers::sim::SharedFarm;
-use farm_protocol::{EventKind, SwitchState};
+use farm_protocol::{EventKind, SwitchState, UnixMillis};
 use uuid::Uuid;
 
 use crate::config::{ActuatorConfig, ActuatorOutput};
@@ -15,15 +21,21 @@ enum Output {
     Simulated(SharedFarm),
     #[cfg(feature = "linux")]
     Gpio(farm_drivers::relay::Relay<linux_embedded_hal::CdevPin>),
+    Mqtt {
+        sender: LinkSender,
+        topic: String,
+        last_sent: UnixMillis,
+    },
 }
 
 struct Entry {
     config: ActuatorConfig,
-    output: Output,
+    /// `None` if it could not be opened.
+    output: Option<Output>,
     state: Option<SwitchState>,
 }
 
-/// The actuators that could be opened, each in a known state.
+/// The configured actuators, in config order, each in a known state (or alarmed).
 pub struct Actuators {
     entries: Vec<Entry>,
 }
@@ -34,20 +46,21 @@ impl Actuators {
     pub fn open(
         configs: &[ActuatorConfig],
         farm: Option<&SharedFarm>,
-        now: i64,
+        mqtt: Option<&LinkSender>,
+        now: UnixMillis,
     ) -> (Actuators, Vec<NewEvent>) {
         let mut entries = Vec::new();
         let mut events = Vec::new();
         for config in configs {
-            match open_output(config, farm) {
+            let mut entry = Entry {
+                config: config.clone(),
+                output: None,
+                state: None,
+            };
+            match open_output(config, farm, mqtt) {
                 Ok(output) => {
-                    let mut entry = Entry {
-                        config: config.clone(),
-                        output,
-                        state: None,
-                    };
-                    events.push(entry.switch(config.safe_state, "start-up: safe state", now));
-                    entries.push(entry);
+                    entry.output = Some(output);
+                    events.extend(entry.switch(config.safe_state, "start-up: safe state", now));
                 }
                 Err(message) => {
                     tracing::error!(actuator = %config.name, %message, "Actuator unavailable; running without it.");
@@ -58,15 +71,43 @@ impl Actuators {
                     ));
                 }
             }
+            entries.push(entry);
         }
         (Actuators { entries }, events)
     }
 
+    /// Switches actuator `index` (config order); returns the event to record, or `None` if
+    /// it has no output.
+    pub fn set(
+        &mut self,
+        index: usize,
+        state: SwitchState,
+        reason: &str,
+        now: UnixMillis,
+    ) -> Option<NewEvent> {
+        self.entries.get_mut(index)?.switch(state, reason, now)
+    }
+
+    /// Sends room nodes their current state again if it was last sent `every` ago or more.
+    pub fn refresh(&mut self, now: UnixMillis, every: std::time::Duration) {
+        let every = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
+        for entry in &mut self.entries {
+            let state = entry.state;
+            if let (Some(Output::Mqtt { last_sent, .. }), Some(state)) = (&entry.output, state) {
+                if now.saturating_sub(*last_sent) >= every {
+                    if let Err(message) = entry.drive(state, now) {
+                        tracing::warn!(actuator = %entry.config.name, %message, "Command not re-sent.");
+                    }
+                }
+            }
+        }
+    }
+
     /// Drives every actuator to its safe state (shutdown); returns the events to record.
-    pub fn apply_safe_state(&mut self, reason: &str, now: i64) -> Vec<NewEvent> {
+    pub fn apply_safe_state(&mut self, reason: &str, now: UnixMillis) -> Vec<NewEvent> {
         self.entries
             .iter_mut()
-            .map(|entry| entry.switch(entry.config.safe_state, reason, now))
+            .filter_map(|entry| entry.switch(entry.config.safe_state, reason, now))
             .collect()
     }
 
@@ -80,17 +121,37 @@ impl Actuators {
 }
 
 impl Entry {
-    /// Switches the output; returns the `actuator_change` event, or an alarm if it failed.
-    fn switch(&mut self, state: SwitchState, reason: &str, now: i64) -> NewEvent {
+    /// Sets the output, without events.
+    fn drive(&mut self, state: SwitchState, now: UnixMillis) -> Result<(), String> {
         let on = state == SwitchState::On;
-        let result = match &mut self.output {
-            Output::Simulated(farm) => farm
+        match self.output.as_mut() {
+            None => Err("unavailable".to_owned()),
+            Some(Output::Simulated(farm)) => farm
                 .set_actuator(&self.config.room, self.config.device, on)
                 .map_err(|e| e.to_string()),
             #[cfg(feature = "linux")]
-            Output::Gpio(relay) => relay.set(state).map_err(|e| e.to_string()),
-        };
-        match result {
+            Some(Output::Gpio(relay)) => relay.set(state).map_err(|e| e.to_string()),
+            Some(Output::Mqtt {
+                sender,
+                topic,
+                last_sent,
+            }) => {
+                let payload: &[u8] = if on { b"on" } else { b"off" };
+                sender
+                    .publish(topic, payload, false)
+                    .map_err(|e| e.to_string())?;
+                *last_sent = now;
+                Ok(())
+            }
+        }
+    }
+
+    /// Switches the output; returns the `actuator_change` event, or an alarm if it failed,
+    /// or `None` if it has no output.
+    fn switch(&mut self, state: SwitchState, reason: &str, now: UnixMillis) -> Option<NewEvent> {
+        self.output.as_ref()?;
+        let result = self.drive(state, now);
+        Some(match result {
             Ok(()) => {
                 self.state = Some(state);
                 tracing::info!(actuator = %self.config.name, ?state, %reason, "Actuator switched.");
@@ -115,12 +176,23 @@ impl Entry {
                     now,
                 )
             }
-        }
+        })
     }
 }
 
-fn open_output(config: &ActuatorConfig, farm: Option<&SharedFarm>) -> Result<Output, String> {
+fn open_output(
+    config: &ActuatorConfig,
+    farm: Option<&SharedFarm>,
+    mqtt: Option<&LinkSender>,
+) -> Result<Output, String> {
     match &config.output {
+        ActuatorOutput::Mqtt { node, command } => mqtt
+            .map(|sender| Output::Mqtt {
+                sender: sender.clone(),
+                topic: format!("farm/{}/{node}/cmd/{command}", config.room),
+                last_sent: 0,
+            })
+            .ok_or_else(|| "the MQTT broker is not enabled".to_owned()),
         ActuatorOutput::Simulated => farm
             .cloned()
             .map(Output::Simulated)
@@ -151,7 +223,7 @@ fn open_output(config: &ActuatorConfig, farm: Option<&SharedFarm>) -> Result<Out
     }
 }
 
-fn alarm(room: &str, message: String, now: i64) -> NewEvent {
+fn alarm(room: &str, message: String, now: UnixMillis) -> NewEvent {
     let kind = EventKind::Alarm {
         room: Some(room.to_owned()),
         code: "actuator_fault".into(),

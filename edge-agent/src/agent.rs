@@ -14,6 +14,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::actuators::Actuators;
 use crate::config::{ActuatorOutput, Config, SensorKind};
+use crate::control::ControlHandle;
 use crate::http::Metrics;
 use crate::ingest::{Ingest, IngestStats, NodeTracker, TimeLimits};
 use crate::mqtt::MqttService;
@@ -93,9 +94,6 @@ pub async fn run(
     if let Some(farm) = &farm {
         tasks.spawn(tick_farm(farm.clone(), config.simulation.speed));
     }
-    let (actuators, events) = Actuators::open(&config.actuators, farm.as_ref(), crate::now_ms());
-    record(&outbox, events).await;
-    let actuators = Arc::new(Mutex::new(actuators));
     let built =
         crate::sensors::build(&config.sensors, farm.as_ref()).map_err(AgentError::Thread)?;
     let mut counters = Vec::new();
@@ -119,17 +117,30 @@ pub async fn run(
         };
         let every = (config.mqtt.node_timeout / 4).min(Duration::from_secs(10));
         tasks.spawn(ingest.clone().watch_nodes(config.mqtt.node_timeout, every));
-        let service = MqttService::start(&config.mqtt, ingest)?;
-        tasks.spawn(publish_states(
-            service.sender(),
-            state.clone(),
-            Arc::clone(&actuators),
-            config.mqtt.state_interval,
-        ));
-        Some(service)
+        Some(MqttService::start(&config.mqtt, ingest)?)
     } else {
         None
     };
+    let sender = mqtt.as_ref().map(MqttService::sender);
+    let (actuators, events) = Actuators::open(
+        &config.actuators,
+        farm.as_ref(),
+        sender.as_ref(),
+        crate::now_ms(),
+    );
+    record(&outbox, events).await;
+    let control = Arc::new(
+        crate::control::setup::start(&config, actuators, state.clone(), outbox.clone(), data_dir)
+            .map_err(AgentError::Thread)?,
+    );
+    if let Some(sender) = sender {
+        tasks.spawn(publish_states(
+            sender,
+            state.clone(),
+            Arc::clone(&control),
+            config.mqtt.state_interval,
+        ));
+    }
     let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
     let http = http_listener.map(|listener| {
         let metrics = Metrics {
@@ -139,13 +150,18 @@ pub async fn run(
             clients: mqtt.as_ref().map(MqttService::clients_gauge),
             sensors: Arc::new(counters.clone()),
         };
+        let api = crate::api::ApiState {
+            control: Arc::clone(&control),
+            outbox: outbox.clone(),
+            token_hash: config.http.api_token_hash.clone(),
+        };
         let mut stopped = http_stopped.clone();
         let stop = async move {
             let _ = stopped.changed().await;
         };
         tokio::spawn(crate::http::serve(
             listener,
-            crate::http::app(metrics),
+            crate::http::app(metrics).merge(crate::api::router(api)),
             stop,
         ))
     });
@@ -165,7 +181,10 @@ pub async fn run(
         }
     }
     tasks.shutdown().await;
-    let events = lock(&actuators).apply_safe_state("shutdown: safe state", crate::now_ms());
+    let stopping = Arc::clone(&control);
+    let events = tokio::task::spawn_blocking(move || stopping.stop())
+        .await
+        .unwrap_or_default();
     record(&outbox, events).await;
     if let Some(mqtt) = &mqtt {
         mqtt.announce_offline();
@@ -255,25 +274,17 @@ async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, Agent
     Ok(listener)
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Publishes the retained `farm/<room>/state` of every room every `interval`.
 async fn publish_states(
     sender: farm_broker::LinkSender,
     state: LatestState,
-    actuators: Arc<Mutex<Actuators>>,
+    control: Arc<ControlHandle>,
     interval: Duration,
 ) {
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
-        let docs = room_states(
-            &state.snapshot(),
-            &lock(&actuators).states(),
-            crate::now_ms(),
-        );
+        let docs = room_states(&state.snapshot(), &control.view(), crate::now_ms());
         let sender = sender.clone();
         // A link publish may wait on the broker: not on the runtime's thread.
         let _ =

@@ -4,27 +4,37 @@
 //! ```json
 //! {"room": "fruiting-1", "ts": 1800000000000,
 //!  "readings": {"co2": {"value": 850.0, "ts": …, "source": {"sensor": "climate"}, "fault": null}},
-//!  "actuators": {"fruiting-1-fan": "off"}, "setpoints": {}, "alarms": []}
+//!  "actuators": {"fruiting-1-fan": "off"},
+//!  "setpoints": {"fruiting-1-co2": {"metric": "co2", "setpoint": 850.0}},
+//!  "alarms": [{"loop": "fruiting-1-humidity", "message": "newest humidity reading is 2m old"}]}
 //! ```
-//! `setpoints` and `alarms` stay empty until the control loops (issue 5) fill them.
+//! An actuator is `null` when its last switch failed or it could not be opened.
 
 use std::collections::BTreeMap;
 
 use farm_protocol::{Metric, SwitchState, UnixMillis};
 use serde_json::{json, Map, Value};
 
+use crate::control::ControlView;
 use crate::state::Latest;
 
 type Fields = Map<String, Value>;
 
-/// `(room, document)` for every room that has a reading or an actuator.
+#[derive(Default)]
+struct Room {
+    readings: Fields,
+    actuators: Fields,
+    setpoints: Fields,
+    alarms: Vec<Value>,
+}
+
+/// `(room, document)` for every room that has a reading, an actuator or a loop.
 pub fn room_states(
     readings: &[((String, Metric), Latest)],
-    actuators: &[(String, String, Option<SwitchState>)],
+    control: &ControlView,
     now: UnixMillis,
 ) -> Vec<(String, Value)> {
-    // room → (readings by metric, actuator states by name)
-    let mut rooms: BTreeMap<&str, (Fields, Fields)> = BTreeMap::new();
+    let mut rooms: BTreeMap<&str, Room> = BTreeMap::new();
     for ((room, metric), latest) in readings {
         let source = match &latest.source {
             farm_protocol::Source::Sensor(name) => json!({ "sensor": name }),
@@ -34,25 +44,37 @@ pub fn room_states(
         rooms
             .entry(room)
             .or_default()
-            .0
+            .readings
             .insert(metric.name().to_owned(), entry);
     }
-    for (name, room, state) in actuators {
-        let state = match state {
+    for actuator in &control.actuators {
+        let state = match actuator.output {
             Some(SwitchState::On) => json!("on"),
             Some(SwitchState::Off) => json!("off"),
             None => Value::Null,
         };
-        rooms.entry(room).or_default().1.insert(name.clone(), state);
+        let room = rooms.entry(&actuator.room).or_default();
+        room.actuators.insert(actuator.name.clone(), state);
+    }
+    for l in &control.loops {
+        let room = rooms.entry(&l.room).or_default();
+        if let (Some(metric), Some(setpoint)) = (l.metric, l.setpoint) {
+            let entry = json!({ "metric": metric, "setpoint": setpoint });
+            room.setpoints.insert(l.name.clone(), entry);
+        }
+        if let Some(message) = &l.fault {
+            room.alarms
+                .push(json!({ "loop": l.name, "message": message }));
+        }
     }
     rooms
         .into_iter()
-        .map(|(room, (readings, actuators))| {
+        .map(|(name, room)| {
             let doc = json!({
-                "room": room, "ts": now, "readings": readings, "actuators": actuators,
-                "setpoints": {}, "alarms": [],
+                "room": name, "ts": now, "readings": room.readings,
+                "actuators": room.actuators, "setpoints": room.setpoints, "alarms": room.alarms,
             });
-            (room.to_owned(), doc)
+            (name.to_owned(), doc)
         })
         .collect()
 }
@@ -62,6 +84,7 @@ mod tests {
     use farm_protocol::Source;
 
     use super::*;
+    use crate::control::{ActuatorView, LoopView};
 
     #[test]
     fn one_document_per_room_with_its_readings_and_actuators() {
@@ -82,15 +105,33 @@ mod tests {
                 latest(700.0, None),
             ),
         ];
-        let actuators = vec![
-            (
-                "fan".to_owned(),
-                "fruiting-1".to_owned(),
-                Some(SwitchState::Off),
-            ),
-            ("heater".to_owned(), "spawn-room".to_owned(), None),
-        ];
-        let docs = room_states(&readings, &actuators, 42);
+        let actuator = |name: &str, room: &str, output| ActuatorView {
+            name: name.into(),
+            room: room.into(),
+            state: SwitchState::Off,
+            output,
+            since: 0,
+            safe_state: SwitchState::Off,
+            manual: None,
+        };
+        let control = ControlView {
+            actuators: vec![
+                actuator("fan", "fruiting-1", Some(SwitchState::Off)),
+                actuator("heater", "spawn-room", None),
+            ],
+            loops: vec![LoopView {
+                name: "fruiting-1-co2".into(),
+                room: "fruiting-1".into(),
+                actuator: "fan".into(),
+                kind: "hysteresis",
+                metric: Some("co2"),
+                setpoint: Some(850.0),
+                value: None,
+                duty: None,
+                fault: Some("no co2 reading yet".into()),
+            }],
+        };
+        let docs = room_states(&readings, &control, 42);
         let rooms: Vec<&str> = docs.iter().map(|(r, _)| r.as_str()).collect();
         assert_eq!(rooms, ["fruiting-1", "incubation-1", "spawn-room"]);
         let fruiting = &docs[0].1;
@@ -98,6 +139,8 @@ mod tests {
         assert_eq!(fruiting["readings"]["co2"]["source"]["sensor"], "climate");
         assert_eq!(fruiting["readings"]["humidity"]["fault"], "stuck");
         assert_eq!(fruiting["actuators"]["fan"], "off");
+        assert_eq!(fruiting["setpoints"]["fruiting-1-co2"]["setpoint"], 850.0);
+        assert_eq!(fruiting["alarms"][0]["message"], "no co2 reading yet");
         assert_eq!(fruiting["ts"], 42);
         assert_eq!(
             docs[2].1["actuators"]["heater"],
