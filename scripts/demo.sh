@@ -19,20 +19,20 @@ cargo build --release --locked -p edge-agent
 bin="$PWD/target/release/edge-agent"
 
 mkdir -p demo
-if [ ! -f demo/config.toml ]; then
-    # The documented example, sped up 10x (10 farm seconds per second) with the control
-    # timings scaled to match, the embedded MQTT broker on localhost for a room node
-    # "room-node" / "demo-password", and the control API open to the token "demo-token".
-    hash=$(printf 'demo-password\n' | "$bin" mqtt hash-password)
-    token_hash=$(printf 'demo-token\n' | "$bin" mqtt hash-password)
-    "$bin" generate-config | sed \
-        -e 's/^speed = 1.0$/speed = 10.0/' \
-        -e 's/^period = "2m"$/period = "12s"/' -e 's/^period = "10m"$/period = "1m"/' \
-        -e 's/^min_on = "30s"$/min_on = "3s"/' -e 's/^min_off = "30s"$/min_off = "3s"/' \
-        -e 's/^min_on = "1m"$/min_on = "6s"/' -e 's/^min_off = "1m"$/min_off = "6s"/' \
-        | awk -v token="$token_hash" '{ print } /^listen = "0.0.0.0:8080"$/ { print "api_token_hash = \"" token "\"" }' \
-        > demo/config.toml
-    cat >> demo/config.toml <<TOML
+# Written afresh each run, so it always matches this version of the agent.
+# The documented example, sped up 10x (10 farm seconds per second) with the control
+# timings scaled to match, the embedded MQTT broker on localhost for a room node
+# "room-node" / "demo-password", and the control API open to the token "demo-token".
+hash=$(printf 'demo-password\n' | "$bin" mqtt hash-password)
+token_hash=$(printf 'demo-token\n' | "$bin" mqtt hash-password)
+"$bin" generate-config | sed \
+    -e 's/^speed = 1.0$/speed = 10.0/' \
+    -e 's/^period = "2m"$/period = "12s"/' -e 's/^period = "10m"$/period = "1m"/' \
+    -e 's/^min_on = "30s"$/min_on = "3s"/' -e 's/^min_off = "30s"$/min_off = "3s"/' \
+    -e 's/^min_on = "1m"$/min_on = "6s"/' -e 's/^min_off = "1m"$/min_off = "6s"/' \
+    | awk -v token="$token_hash" '{ print } /^listen = "0.0.0.0:8080"$/ { print "api_token_hash = \"" token "\"" }' \
+    > demo/config.toml
+cat >> demo/config.toml <<TOML
 
 [mqtt]
 enabled = true
@@ -42,7 +42,6 @@ listen = "127.0.0.1:1883"
 name = "room-node"
 password_hash = "$hash"
 TOML
-fi
 "$bin" validate --config demo/config.toml
 
 echo "==> running the edge agent on the simulated farm; Ctrl-C stops it"
