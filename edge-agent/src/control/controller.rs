@@ -263,10 +263,7 @@ impl Controller {
                 loops::pid(state, pv, gains, now)
             }
             (LoopKind::Photoperiod { on_at, on_for }, _) => {
-                let offset_ms = jiff::Timestamp::from_millisecond(now).map_or(0, |t| {
-                    i64::from(self.timezone.to_offset(t).seconds()) * 1000
-                });
-                loops::photoperiod(*on_at, *on_for, now, offset_ms)
+                loops::photoperiod(*on_at, *on_for, now, &self.timezone)
             }
             (LoopKind::Interval { every, on_for }, _) => loops::interval(*every, *on_for, now),
             // A loop with an input always has a value here.
@@ -366,10 +363,13 @@ impl Controller {
             if state != SwitchState::Off || post[a] != SwitchState::On {
                 continue;
             }
-            let forced = matches!(cause, Cause::Fault(_) | Cause::MaxOn);
+            // A fault skips min on; so does a max-on cut-off in the rare case (a reconfigured
+            // window) where the budget ran out before min on did.
+            let must = matches!(cause, Cause::Fault(_) | Cause::MaxOn);
+            let mut forced = matches!(cause, Cause::Fault(_));
             match self.guards[a].may_switch(SwitchState::Off, now) {
                 Ok(()) => {}
-                Err(_) if forced => {}
+                Err(_) if must => forced = true,
                 Err(Hold::MinTime(at)) => {
                     earliest(&mut step.next_wake, Some(at));
                     continue;

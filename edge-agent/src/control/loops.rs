@@ -7,8 +7,6 @@ use farm_protocol::{Metric, UnixMillis};
 
 use super::spec::{Direction, LoopKind};
 
-const DAY_MS: i64 = 86_400_000;
-
 /// The latest reading of a metric in a room, as the controller sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation {
@@ -97,9 +95,14 @@ pub(crate) struct LoopState {
 }
 
 impl LoopState {
-    /// Forgets what the loop learnt (after a fault), so it restarts cleanly.
+    /// After a fault: starts afresh on good data (a new duty cycle, no derivative kick from
+    /// the pre-fault reading) but keeps the PID integral, the load it has learnt, so the
+    /// room does not sag while the integral winds up again.
     pub(crate) fn reset(&mut self) {
-        *self = LoopState::default();
+        *self = LoopState {
+            integral: self.integral,
+            ..LoopState::default()
+        };
     }
 }
 
@@ -193,16 +196,40 @@ pub(crate) fn pid(state: &mut LoopState, pv: f64, gains: PidGains, now: UnixMill
     }
 }
 
-/// On from `on_at` (local time of day) for `on_for`; `offset_ms` is the zone's UTC offset now.
+/// On from `on_at` (local wall-clock time of day in `zone`) for `on_for` (0 < on_for < 24 h).
+/// Each day's start is found in the zone itself, so it is exact across DST changes; a start
+/// in a skipped hour falls at the first instant after the gap.
 pub(crate) fn photoperiod(
     on_at: Duration,
     on_for: Duration,
     now: UnixMillis,
-    offset_ms: i64,
+    zone: &jiff::tz::TimeZone,
 ) -> Demand {
-    let time_of_day = (now + offset_ms).rem_euclid(DAY_MS);
-    let phase = (time_of_day - ms(on_at)).rem_euclid(DAY_MS);
-    cycle(phase, ms(on_for), DAY_MS, now)
+    let start_on = |date: jiff::civil::Date| -> Option<UnixMillis> {
+        let at = jiff::SignedDuration::try_from(on_at).ok()?;
+        let civil = date
+            .to_datetime(jiff::civil::Time::midnight())
+            .checked_add(at)
+            .ok()?;
+        let zoned = civil.to_zoned(zone.clone()).ok()?;
+        Some(zoned.timestamp().as_millisecond())
+    };
+    let starts = jiff::Timestamp::from_millisecond(now).ok().and_then(|ts| {
+        let today = ts.to_zoned(zone.clone()).date();
+        let days = [today.yesterday().ok()?, today, today.tomorrow().ok()?];
+        let starts = days.map(start_on);
+        Some(starts.into_iter().flatten().collect::<Vec<_>>())
+    });
+    let starts = starts.unwrap_or_default();
+    let last = starts.iter().copied().filter(|&s| s <= now).max();
+    let next = starts.iter().copied().filter(|&s| s > now).min();
+    match last.map(|start| start.saturating_add(ms(on_for))) {
+        Some(end) if now < end => Demand {
+            on: true,
+            next: Some(end),
+        },
+        _ => Demand { on: false, next },
+    }
 }
 
 /// On for `on_for` at the start of every `every`, counted from the unix epoch.
