@@ -6,6 +6,7 @@
 //! - [`Process`]: a child process whose stderr is collected line by line; killed on drop.
 //! - [`temp_dir`]: a fresh temporary directory, removed on drop.
 //! - [`http_get`], [`wait_for_metric`]: plain HTTP/1.0 GETs against a service under test.
+//! - [`http_request`]: any method, headers and body over plain HTTP/1.1; any status.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -158,6 +159,70 @@ pub fn http_get(addr: &str, path: &str) -> String {
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_owned())
         .unwrap_or_default()
+}
+
+/// `method path` to `addr` over plain TCP (HTTP/1.1 with `Connection: close`, so the server
+/// closes the connection), with `headers` and an optional `body` (sent with its
+/// `Content-Length`). Returns the status code, whatever it is, and the body (a chunked body
+/// decoded). Panics if the server does not answer within 30 s or the answer is not HTTP.
+pub fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("set a read timeout");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(body) = body {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body.unwrap_or(""));
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of headers in {response:?}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    let chunked = head
+        .lines()
+        .any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, body)
+}
+
+/// The payload of a `Transfer-Encoding: chunked` body.
+fn dechunk(mut rest: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = size.split(';').next().unwrap_or("").trim();
+        let size =
+            usize::from_str_radix(size, 16).unwrap_or_else(|_| panic!("bad chunk size {size:?}"));
+        if size == 0 {
+            break;
+        }
+        body.push_str(&after[..size]);
+        let next = &after[size..];
+        rest = next.strip_prefix("\r\n").unwrap_or(next);
+    }
+    body
 }
 
 /// Polls `/metrics` at `addr` until it has the exact line `line`; returns the body. Panics
