@@ -23,7 +23,9 @@ pub enum ActuatorKind {
 
 /// A name that is not an actuator kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown actuator {name:?}; known actuators: humidifier, fresh_air_fan, heater, lights, cooler")]
+#[error(
+    "unknown actuator {name:?}; known actuators: humidifier, fresh_air_fan, heater, lights, cooler"
+)]
 pub struct UnknownActuator {
     /// The name that was asked for.
     pub name: String,
