@@ -80,6 +80,19 @@ fn humidifier(view: &Value) -> Value {
     shown
 }
 
+/// Checks that the setpoint and the override are as configured, stops the agent and checks
+/// that its outbox holds no setpoint change or override.
+fn stop_unchanged(mut agent: Agent) {
+    let shown = view(&agent.http);
+    assert_eq!(shown["loops"][0]["setpoint"], 90.0, "{shown:#}");
+    assert_eq!(shown["actuators"][0]["override"], Value::Null, "{shown:#}");
+    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
+    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    let events = events(&agent.data);
+    let changes = |(kind, _): &(String, Value)| kind == "override" || kind == "setpoint_change";
+    assert!(!events.iter().any(changes), "{events:#?}");
+}
+
 #[test]
 fn an_override_beats_the_loop_and_it_and_a_new_setpoint_survive_a_restart() {
     let dir = temp_dir();
@@ -165,7 +178,7 @@ fn an_override_beats_the_loop_and_it_and_a_new_setpoint_survive_a_restart() {
 #[test]
 fn bad_requests_get_a_clear_4xx_and_change_nothing() {
     let dir = temp_dir();
-    let mut agent = start_with_token(dir.path());
+    let agent = start_with_token(dir.path());
     let (setpoint, on) = (r#"{"setpoint": 91}"#, r#"{"state": "on", "for": "10m"}"#);
     let no_token: [(&str, &str, Option<&str>, Option<&str>); 4] = [
         ("PUT", SETPOINT, None, Some(setpoint)),
@@ -237,21 +250,14 @@ fn bad_requests_get_a_clear_4xx_and_change_nothing() {
     }
 
     // Still running, and nothing changed.
-    let shown = view(&agent.http);
-    assert_eq!(shown["loops"][0]["setpoint"], 90.0, "{shown:#}");
-    assert_eq!(shown["actuators"][0]["override"], Value::Null, "{shown:#}");
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
-    let events = events(&agent.data);
-    let changes = |(kind, _): &(String, Value)| kind == "override" || kind == "setpoint_change";
-    assert!(!events.iter().any(changes), "{events:#?}");
+    stop_unchanged(agent);
 }
 
 #[test]
 fn without_a_token_hash_changes_are_refused_and_reading_works() {
     let dir = temp_dir();
     let text = config(&dir.path().join("data"), None, "");
-    let mut agent = start(dir.path(), &text);
+    let agent = start(dir.path(), &text);
     for (method, path, body) in [
         ("PUT", SETPOINT, Some(r#"{"setpoint": 91}"#)),
         ("PUT", OVERRIDE, Some(r#"{"state": "on", "for": "10m"}"#)),
@@ -262,12 +268,5 @@ fn without_a_token_hash_changes_are_refused_and_reading_works() {
         let error = answer["error"].as_str().unwrap_or_default();
         assert!(error.contains("set http.api_token_hash"), "{answer}");
     }
-    let shown = view(&agent.http);
-    assert_eq!(shown["loops"][0]["setpoint"], 90.0, "{shown:#}");
-    assert_eq!(shown["actuators"][0]["override"], Value::Null, "{shown:#}");
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
-    let events = events(&agent.data);
-    let changes = |(kind, _): &(String, Value)| kind == "override" || kind == "setpoint_change";
-    assert!(!events.iter().any(changes), "{events:#?}");
+    stop_unchanged(agent);
 }

@@ -44,17 +44,7 @@ fn report(rig: &mut Rig, bad: Bad, now: UnixMillis) {
 /// A humidifier (safe off, min on 5 min) on 88 %RH ± 2, switched on at `T0` by a controller
 /// that started 10 minutes earlier (past the start-up grace for missing readings).
 fn running_humidifier() -> Rig {
-    let loops = vec![hysteresis(
-        "humidity",
-        0,
-        Metric::Humidity,
-        88.0,
-        4.0,
-        Direction::Raise,
-    )];
-    let timing = timing(mins(5), secs(0));
-    let humidifier = vec![actuator("humidifier", Off, timing)];
-    let mut rig = Rig::new(&config(loops, vec![]), humidifier, T0 - 10 * MIN);
+    let mut rig = humidifier_rig(timing(mins(5), secs(0)), T0 - 10 * MIN);
     rig.read(Metric::Humidity, 80.0, T0);
     assert_eq!(switches(&rig.step(T0)), vec![(0, On)]);
     rig
@@ -128,20 +118,7 @@ fn an_input_exactly_stale_after_old_is_still_used_one_ms_more_is_a_fault() {
 
 #[test]
 fn a_missing_reading_at_start_up_raises_no_alarm_until_stale_after_has_passed() {
-    let loops = vec![hysteresis(
-        "humidity",
-        0,
-        Metric::Humidity,
-        88.0,
-        4.0,
-        Direction::Raise,
-    )];
-    let cfg = config(loops, vec![]);
-    let mut rig = Rig::new(
-        &cfg,
-        vec![actuator("humidifier", Off, timing(secs(0), secs(0)))],
-        T0,
-    );
+    let mut rig = humidifier_rig(free(), T0);
     let step = rig.step(T0);
     assert_eq!((switches(&step), fault_alarms(&step)), (vec![], vec![]));
     let wake = step.next_wake.expect("a wake to raise the alarm on time");
@@ -167,20 +144,7 @@ fn a_missing_reading_at_start_up_raises_no_alarm_until_stale_after_has_passed() 
 
 #[test]
 fn a_reading_arriving_within_the_start_up_grace_raises_nothing() {
-    let loops = vec![hysteresis(
-        "humidity",
-        0,
-        Metric::Humidity,
-        88.0,
-        4.0,
-        Direction::Raise,
-    )];
-    let cfg = config(loops, vec![]);
-    let mut rig = Rig::new(
-        &cfg,
-        vec![actuator("humidifier", Off, timing(secs(0), secs(0)))],
-        T0,
-    );
+    let mut rig = humidifier_rig(free(), T0);
     assert!(rig.step(T0).events.is_empty());
     rig.read(Metric::Humidity, 80.0, T0 + 30 * SEC);
     let step = rig.step(T0 + 30 * SEC);

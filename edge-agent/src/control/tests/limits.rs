@@ -6,26 +6,9 @@ use farm_protocol::{Metric, SwitchState};
 use super::*;
 use SwitchState::{Off, On};
 
-/// A humidifier on 88 %RH ± 2 with the given timing.
-fn humidifier(timing: ActuatorTiming) -> Rig {
-    let loops = vec![hysteresis(
-        "humidity",
-        0,
-        Metric::Humidity,
-        88.0,
-        4.0,
-        Direction::Raise,
-    )];
-    Rig::new(
-        &config(loops, vec![]),
-        vec![actuator("humidifier", Off, timing)],
-        T0,
-    )
-}
-
 #[test]
 fn min_on_holds_an_early_switch_off_and_next_wake_says_until_when() {
-    let mut rig = humidifier(timing(secs(60), secs(0)));
+    let mut rig = humidifier_rig(timing(secs(60), secs(0)), T0);
     rig.read(Metric::Humidity, 80.0, T0);
     assert_eq!(switches(&rig.step(T0)), vec![(0, On)]);
     // 10 s later the loop asks for off: held until 60 s after switching on.
@@ -43,7 +26,7 @@ fn min_on_holds_an_early_switch_off_and_next_wake_says_until_when() {
 #[test]
 fn min_off_holds_from_start_up_and_after_each_switch_off() {
     // The controller starts at T0 with the humidifier in its safe state (off).
-    let mut rig = humidifier(timing(secs(0), secs(120)));
+    let mut rig = humidifier_rig(timing(secs(0), secs(120)), T0);
     rig.read(Metric::Humidity, 80.0, T0);
     let step = rig.step(T0);
     assert_eq!(switches(&step), vec![], "min off counts from start-up");

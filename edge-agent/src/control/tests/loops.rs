@@ -7,30 +7,9 @@ use super::super::LoopKind;
 use super::*;
 use SwitchState::{Off, On};
 
-fn free() -> ActuatorTiming {
-    timing(secs(0), secs(0))
-}
-
-/// A humidifier on 88 %RH ± 2.
-fn humidifier_rig() -> Rig {
-    let loops = vec![hysteresis(
-        "humidity",
-        0,
-        Metric::Humidity,
-        88.0,
-        4.0,
-        Direction::Raise,
-    )];
-    Rig::new(
-        &config(loops, vec![]),
-        vec![actuator("humidifier", Off, free())],
-        T0,
-    )
-}
-
 #[test]
 fn hysteresis_raise_is_on_below_the_band_off_above_and_keeps_its_state_inside() {
-    let mut rig = humidifier_rig();
+    let mut rig = humidifier_rig(free(), T0);
     let at = |rig: &mut Rig, t: i64, value: f64| {
         rig.read(Metric::Humidity, value, T0 + t);
         switches(&rig.step(T0 + t))
@@ -216,23 +195,22 @@ fn pid_setpoint_change_causes_no_derivative_kick() {
     );
 }
 
-/// A lamp on a photoperiod in the Netherlands, stepped every 10 minutes and at `next_wake`.
+/// A lamp on a photoperiod in the Netherlands, in a controller started at `start`.
+fn lamp(on_at: Duration, on_for: Duration, start: UnixMillis) -> Rig {
+    let photoperiod = LoopKind::Photoperiod { on_at, on_for };
+    let mut cfg = config(vec![schedule("light", 0, photoperiod)], vec![]);
+    cfg.timezone = amsterdam();
+    Rig::new(&cfg, vec![actuator("lamp", Off, free())], start)
+}
+
+/// [`lamp`] stepped every 10 minutes and at `next_wake`.
 fn lamp_log(
     on_at: Duration,
     on_for: Duration,
     from: &str,
     until: &str,
 ) -> Vec<(i64, usize, SwitchState)> {
-    let mut cfg = config(
-        vec![schedule(
-            "light",
-            0,
-            LoopKind::Photoperiod { on_at, on_for },
-        )],
-        vec![],
-    );
-    cfg.timezone = amsterdam();
-    let mut rig = Rig::new(&cfg, vec![actuator("lamp", Off, free())], utc(from));
+    let mut rig = lamp(on_at, on_for, utc(from));
     timeline(&rig.run(utc(from), utc(until), 10 * MIN))
 }
 
@@ -267,23 +245,7 @@ fn photoperiod_follows_local_time_in_winter_and_in_summer() {
 
 #[test]
 fn photoperiod_next_wake_is_the_next_edge() {
-    let mut cfg = config(
-        vec![schedule(
-            "light",
-            0,
-            LoopKind::Photoperiod {
-                on_at: mins(360),
-                on_for: mins(720),
-            },
-        )],
-        vec![],
-    );
-    cfg.timezone = amsterdam();
-    let mut rig = Rig::new(
-        &cfg,
-        vec![actuator("lamp", Off, free())],
-        utc("2024-01-15T01:00:00Z"),
-    );
+    let mut rig = lamp(mins(360), mins(720), utc("2024-01-15T01:00:00Z"));
     let step = rig.step(utc("2024-01-15T01:00:00Z"));
     assert_eq!(step.next_wake, Some(utc("2024-01-15T05:00:00Z")));
     let step = rig.step(utc("2024-01-15T05:00:00Z"));
@@ -312,20 +274,8 @@ fn photoperiod_window_may_cross_midnight() {
 fn photoperiod_next_wake_is_exact_across_the_spring_dst_change() {
     // Off at 18:00 CET on Saturday 30 March 2024; clocks go forward that night, so the next
     // 06:00 is 06:00 CEST = 04:00 UTC, not 05:00 UTC.
-    let mut cfg = config(
-        vec![schedule(
-            "light",
-            0,
-            LoopKind::Photoperiod {
-                on_at: mins(360),
-                on_for: mins(720),
-            },
-        )],
-        vec![],
-    );
-    cfg.timezone = amsterdam();
     let start = utc("2024-03-30T16:00:00Z");
-    let mut rig = Rig::new(&cfg, vec![actuator("lamp", Off, free())], start);
+    let mut rig = lamp(mins(360), mins(720), start);
     assert_eq!(switches(&rig.step(start)), vec![(0, On)]);
     let step = rig.step(utc("2024-03-30T17:00:00Z"));
     assert_eq!(switches(&step), vec![(0, Off)]);

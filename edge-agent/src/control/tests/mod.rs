@@ -73,6 +73,26 @@ pub(super) fn timing(min_on: Duration, min_off: Duration) -> ActuatorTiming {
     }
 }
 
+/// No min on or min off.
+pub(super) fn free() -> ActuatorTiming {
+    timing(secs(0), secs(0))
+}
+
+/// A humidifier (safe state off) with `timing`, on a hysteresis loop holding 88 %RH ± 2, in
+/// a controller started at `start`.
+pub(super) fn humidifier_rig(timing: ActuatorTiming, start: UnixMillis) -> Rig {
+    let loops = vec![hysteresis(
+        "humidity",
+        0,
+        Metric::Humidity,
+        88.0,
+        4.0,
+        Direction::Raise,
+    )];
+    let humidifier = vec![actuator("humidifier", SwitchState::Off, timing)];
+    Rig::new(&config(loops, vec![]), humidifier, start)
+}
+
 pub(super) fn actuator(
     name: &str,
     safe_state: SwitchState,
