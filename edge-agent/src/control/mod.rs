@@ -6,6 +6,7 @@
 //!   input checks (missing, stale, faulty source, implausible).
 //! - `guard.rs`: one actuator's min on / min off / max-on budget.
 //! - `controller.rs`: [`Controller::step`]: loops → wishes → interlocks and guards → commands.
+//! - `controller/switching.rs`: its wishes, interlocks and guarded switches (steps 3–4).
 //! - `manual.rs`: setpoint changes, manual overrides and what is kept across restarts.
 //! - `view.rs`: the snapshot shown by the API, the panel and `farm/<room>/state`.
 //! - `run.rs`: the control thread (not pure): wakes on readings, applies commands, records
