@@ -112,7 +112,14 @@ fn run(config: Config) -> ExitCode {
     let Some(runtime) = runtime() else {
         return ExitCode::FAILURE;
     };
-    match runtime.block_on(edge_agent::agent::run(config, shutdown_signal())) {
+    // Registered now, before anything starts: a signal that arrives during start-up must
+    // still stop the agent cleanly (a lazily registered handler left a window for SIGTERM's
+    // default action).
+    let shutdown = {
+        let _entered = runtime.enter();
+        shutdown_signal()
+    };
+    match runtime.block_on(edge_agent::agent::run(config, shutdown)) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "Edge agent stopped on an error.");
@@ -215,22 +222,26 @@ fn init_logging(config: &Config) {
     }
 }
 
-/// Completes on the first SIGTERM or SIGINT.
-async fn shutdown_signal() {
+/// Registers for SIGTERM and SIGINT at once (within a runtime); the future completes on the
+/// first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    match (
+    let streams = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM received."),
-                _ = int.recv() => tracing::info!("SIGINT received."),
+    );
+    async move {
+        match streams {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received."),
+                    _ = int.recv() => tracing::info!("SIGINT received."),
+                }
             }
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(error = %e, "Cannot listen for signals; stop with SIGKILL.");
-            std::future::pending::<()>().await;
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "Cannot listen for signals; stop with SIGKILL.");
+                std::future::pending::<()>().await;
+            }
         }
     }
 }
