@@ -14,10 +14,14 @@ for component in rustfmt clippy; do
     rustup component list --installed | grep -q "^${component}" || rustup component add "${component}"
 done
 
-step "Debian packages the tests use (real MQTT clients, openssl for TLS certificates)"
+step "Debian packages the tests use (MQTT clients, openssl, InfluxDB, PostgreSQL, nginx, curl)"
 missing=()
 command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v /usr/bin/influxd >/dev/null || missing+=(influxdb)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+command -v /usr/sbin/nginx >/dev/null || missing+=(nginx-light)
+command -v curl >/dev/null || missing+=(curl)
 if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -q && apt-get install -y -q "${missing[@]}"
 fi

@@ -1,18 +1,34 @@
 //! The one shared harness for tests that start real processes and services: a temp dir per
 //! test, child processes that are always stopped, and waiting on what a process prints
-//! instead of sleeping. Later issues add InfluxDB, PostgreSQL and Chromium here.
+//! instead of sleeping. Later issues add Chromium here.
 //!
 //! # Layout
 //! - [`Process`]: a child process whose stderr is collected line by line; killed on drop.
 //! - [`temp_dir`]: a fresh temporary directory, removed on drop.
+//! - [`free_port`]: a port on 127.0.0.1 that nothing listens on right now.
 //! - [`http_get`], [`wait_for_metric`]: plain HTTP/1.0 GETs against a service under test.
 //! - [`http_request`]: any method, headers and body over plain HTTP/1.1; any status.
+//!   [`try_http_request`] is the same but returns an error when no answer comes.
+//! - [`Influxd`] (`influxd.rs`): Debian's InfluxDB 1.6 on a free port with a temp dir.
+//! - [`Postgres`] (`postgres.rs`): a PostgreSQL cluster (`initdb` + `postgres`) in a temp dir.
+//! - [`InfluxV2Gateway`] (`nginx.rs`): nginx mapping the InfluxDB v2 write API onto an influxd.
+//! - [`FaultProxy`] (`fault_proxy.rs`): a TCP proxy that can lose a response or refuse
+//!   connections, for "the answer was lost" and "the service is down" tests.
+
+mod fault_proxy;
+mod influxd;
+mod nginx;
+mod postgres;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+pub use fault_proxy::FaultProxy;
+pub use influxd::Influxd;
+pub use nginx::InfluxV2Gateway;
+pub use postgres::Postgres;
 pub use tempfile::TempDir;
 
 /// A fresh temporary directory, removed when dropped.
@@ -21,6 +37,16 @@ pub fn temp_dir() -> TempDir {
         .prefix("farm-test-")
         .tempdir()
         .expect("create a temp dir")
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it; the listener is
+/// closed again). For services that cannot be told to bind port 0 and report the port; the
+/// helpers that use it retry with a new port if another process takes it first.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
 }
 
 /// A running child process. Its stderr is read on a thread so the child never blocks on a
@@ -122,8 +148,25 @@ impl Process {
         (status, self.log.clone())
     }
 
-    fn fail(&mut self, what: &str) -> ! {
-        while let Ok(line) = self.lines.try_recv() {
+    /// The exit status if the process has ended (without waiting), `None` while it runs.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("query the child's status")
+    }
+
+    /// Panics with `what` and everything the process printed on stderr so far (when it has
+    /// ended, waiting up to 2 s for its last lines to arrive).
+    pub fn fail(&mut self, what: &str) -> ! {
+        let ended = matches!(self.child.try_wait(), Ok(Some(_)));
+        let grace = if ended {
+            Duration::from_secs(2)
+        } else {
+            Duration::ZERO
+        };
+        let deadline = Instant::now() + grace;
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
             self.log.push(line);
         }
         panic!(
@@ -172,11 +215,23 @@ pub fn http_request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> (u16, String) {
+    try_http_request(addr, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} {path} at {addr}: {e}"))
+}
+
+/// [`http_request`] that returns an error instead of panicking when the connection fails, no
+/// answer comes within 30 s, or the connection closes before a whole HTTP head arrived
+/// (`UnexpectedEof`, e.g. a response lost on the way); still panics on a malformed status.
+pub fn try_http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("set a read timeout");
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
@@ -186,12 +241,21 @@ pub fn http_request(
     }
     request.push_str("\r\n");
     request.push_str(body.unwrap_or(""));
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no end of headers in {response:?}"));
+    stream.write_all(request.as_bytes())?;
+    let mut response = Vec::new();
+    if let Err(e) = stream.read_to_end(&mut response) {
+        // A reset after a complete answer still counts as the answer.
+        if response.is_empty() {
+            return Err(e);
+        }
+    }
+    let response = String::from_utf8_lossy(&response);
+    let Some((head, body)) = response.split_once("\r\n\r\n") else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("no complete HTTP answer, got {response:?}"),
+        ));
+    };
     let status = head
         .split_whitespace()
         .nth(1)
@@ -205,7 +269,7 @@ pub fn http_request(
     } else {
         body.to_owned()
     };
-    (status, body)
+    Ok((status, body))
 }
 
 /// The payload of a `Transfer-Encoding: chunked` body.
