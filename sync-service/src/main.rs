@@ -1,14 +1,164 @@
-//! The cloud sync-service: receives edge batches, writes telemetry to InfluxDB and applies
-//! harvest events to inventory.
-//!
-//! Not built yet (issue 6). The binary says so and exits non-zero rather than pretending to
-//! accept batches.
+//! `sync-service`: run the batch API, migrate the schema, provision devices.
 
-fn main() -> std::process::ExitCode {
-    if std::env::args().any(|a| a == "--version" || a == "-V") {
-        println!("sync-service {}", env!("CARGO_PKG_VERSION"));
-        return std::process::ExitCode::SUCCESS;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sync_service::config::Config;
+
+#[derive(Parser)]
+#[command(version, about = "Cloud ingest of edge sync batches")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve POST /v1/batches (applies migrations first).
+    Run {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Bring the PostgreSQL schema up to date and exit.
+    Migrate {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Check the config file and exit (0 if it is usable).
+    CheckConfig {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Create a device on a farm (creating the tenant and farm if needed) and print its
+    /// token, once: only its hash is kept.
+    Provision {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The farm's slug.
+        #[arg(long)]
+        farm: String,
+        /// The device id (the edge's `agent.device_id`).
+        #[arg(long)]
+        device: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let path = match &cli.command {
+        Command::Run { config }
+        | Command::Migrate { config }
+        | Command::CheckConfig { config }
+        | Command::Provision { config, .. } => config.clone(),
+    };
+    let config = match Config::load(&path) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("sync-service: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("sync-service: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::CheckConfig { .. } => Ok(()),
+        Command::Run { .. } => {
+            let shutdown = {
+                let _entered = runtime.enter();
+                shutdown_signal()
+            };
+            runtime
+                .block_on(sync_service::run::serve(config, shutdown))
+                .map_err(|e| e.to_string())
+        }
+        Command::Migrate { .. } => runtime.block_on(migrate(&config)),
+        Command::Provision {
+            tenant,
+            farm,
+            device,
+            ..
+        } => runtime.block_on(provision(&config, &tenant, &farm, &device)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sync-service: {e}");
+            ExitCode::FAILURE
+        }
     }
-    eprintln!("sync-service: not implemented yet; batch ingest arrives with issue 6");
-    std::process::ExitCode::from(2)
+}
+
+async fn migrate(config: &Config) -> Result<(), String> {
+    let pool = sync_service::run::pool(&config.postgres.url, 1).map_err(|e| e.to_string())?;
+    let applied = sync_service::run::migrate(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("sync-service: {} migration(s) applied", applied.len());
+    Ok(())
+}
+
+async fn provision(config: &Config, tenant: &str, farm: &str, device: &str) -> Result<(), String> {
+    let pool = sync_service::run::pool(&config.postgres.url, 1).map_err(|e| e.to_string())?;
+    sync_service::run::migrate(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut client = pool.get().await.map_err(|e| e.to_string())?;
+    let client: &mut tokio_postgres::Client = &mut client;
+    let token = sync_service::devices::provision(client, tenant, farm, device)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The token on stdout (and nothing else), so a script can capture it.
+    println!("{token}");
+    eprintln!(
+        "sync-service: device {device:?} created on farm {farm:?} of tenant {tenant:?}; \
+         keep the token above: it is not stored and cannot be shown again"
+    );
+    Ok(())
+}
+
+/// Registered at once; completes on the first SIGTERM or SIGINT.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{signal, SignalKind};
+    let streams = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    async move {
+        match streams {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received."),
+                    _ = int.recv() => tracing::info!("SIGINT received."),
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "Cannot listen for signals; stop with SIGKILL.");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
 }

@@ -14,7 +14,10 @@
 //! - [`InfluxV2Gateway`] (`nginx.rs`): nginx mapping the InfluxDB v2 write API onto an influxd.
 //! - [`FaultProxy`] (`fault_proxy.rs`): a TCP proxy that can lose a response or refuse
 //!   connections, for "the answer was lost" and "the service is down" tests.
+//! - [`Cloud`] (`cloud.rs`): PostgreSQL + influxd (+ the v2 gateway) + the `sync-service`
+//!   binary with one provisioned device; [`workspace_bin`] finds a workspace binary.
 
+pub mod cloud;
 mod fault_proxy;
 mod influxd;
 mod nginx;
@@ -25,6 +28,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+pub use cloud::{workspace_bin, Cloud, InfluxApi};
 pub use fault_proxy::FaultProxy;
 pub use influxd::Influxd;
 pub use nginx::InfluxV2Gateway;
