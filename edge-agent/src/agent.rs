@@ -1,5 +1,5 @@
-//! `edge-agent run`: opens the outbox, builds the sensors, samples until told to stop, then
-//! flushes the outbox and returns.
+//! `edge-agent run`: opens the outbox, builds the sensors, starts the uplink, samples until
+//! told to stop, then flushes the outbox and returns.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -21,6 +21,7 @@ use crate::mqtt::MqttService;
 use crate::outbox::{NewEvent, Outbox, OutboxError, OutboxStats, FILE_NAME};
 use crate::room_state::room_states;
 use crate::state::LatestState;
+use crate::uplink::{SyncStatus, Uplink};
 
 /// How often the simulated farm's clock is moved on.
 const SIM_TICK: Duration = Duration::from_millis(200);
@@ -58,6 +59,9 @@ pub enum AgentError {
     /// The simulated farm refused a room.
     #[error("simulated farm: {0}")]
     Simulation(#[from] SimError),
+    /// The uplink could not start (token, CA bundle, TLS set-up).
+    #[error(transparent)]
+    Sync(#[from] crate::uplink::UplinkError),
 }
 
 /// What a run did, reported when it stops.
@@ -81,6 +85,16 @@ pub async fn run(
         source,
     })?;
     let outbox = Outbox::open(&data_dir.join(FILE_NAME), config.outbox.clone())?;
+    let sync = Arc::new(SyncStatus::default());
+    let uplink = match &config.sync {
+        Some(settings) => Some(Uplink::new(
+            settings.clone(),
+            config.agent.device_id.clone(),
+            outbox.clone(),
+            Arc::clone(&sync),
+        )?),
+        None => None,
+    };
     let state = LatestState::default();
     let mut tasks = JoinSet::new();
     let ingest = Arc::new(IngestStats::default());
@@ -141,6 +155,9 @@ pub async fn run(
             config.mqtt.state_interval,
         ));
     }
+    if let Some(uplink) = uplink {
+        tasks.spawn(uplink.run());
+    }
     let (stop_http, http_stopped) = tokio::sync::watch::channel(false);
     let http = http_listener.map(|listener| {
         let metrics = Metrics {
@@ -149,6 +166,7 @@ pub async fn run(
             nodes: Arc::clone(&nodes),
             clients: mqtt.as_ref().map(MqttService::clients_gauge),
             sensors: Arc::new(counters.clone()),
+            sync: Arc::clone(&sync),
         };
         let api = crate::api::ApiState {
             control: Arc::clone(&control),

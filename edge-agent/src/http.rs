@@ -14,6 +14,7 @@ use axum::Router;
 use crate::ingest::{IngestStats, NodeTracker};
 use crate::outbox::Outbox;
 use crate::sampler::SensorCounters;
+use crate::uplink::SyncStatus;
 
 /// Where the numbers come from.
 #[derive(Clone)]
@@ -28,6 +29,8 @@ pub struct Metrics {
     pub clients: Option<Arc<dyn Fn() -> usize + Send + Sync>>,
     /// Each local sensor's counters.
     pub sensors: Arc<Vec<(String, Arc<SensorCounters>)>>,
+    /// The uplink's status (all zeros when sync is off).
+    pub sync: Arc<SyncStatus>,
 }
 
 /// The HTTP service.
@@ -172,6 +175,7 @@ async fn render(State(m): State<Metrics>) -> impl IntoResponse {
             );
         }
     }
+    crate::uplink::write_metrics(&mut out, &m.sync);
     for (name, family, help) in [
         (
             "readings",

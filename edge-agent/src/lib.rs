@@ -1,6 +1,6 @@
 //! The farm edge agent: samples sensors, keeps the latest state of every room and buffers every
-//! reading and event durably until the cloud has it. Control loops, the embedded MQTT broker,
-//! the uplink and the panel arrive with later issues.
+//! reading and event durably until the cloud has it, and sends it there. The panel arrives
+//! with a later issue.
 //!
 //! # Layout
 //! - [`actuators`]: the configured actuators, driven to their safe state at start and stop.
@@ -15,6 +15,7 @@
 //! - [`state`]: the latest value of every (room, metric).
 //! - [`room_state`]: the retained `farm/<room>/state` document.
 //! - [`sampler`]: one task per sensor, feeding the state and the outbox.
+//! - [`uplink`]: sends the outbox to the cloud sync-service in seq-ordered gzip batches.
 //! - [`sensors`]: turning the configured sensors into readers (direct, or on a bus thread).
 //! - [`agent`]: `run`: wires the parts together and shuts down cleanly.
 //! - [`api`]: the control API on the HTTP port: view, setpoints, manual overrides.
@@ -35,6 +36,7 @@ pub mod room_state;
 pub mod sampler;
 pub mod sensors;
 pub mod state;
+pub mod uplink;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -15,6 +15,7 @@ use super::settings::{
     ActuatorConfig, ActuatorOutput, AgentConfig, LogLevel, OutboxSettings, SensorConfig,
     SimulationConfig, Synchronous,
 };
+use super::sync::{build_sync, SyncConfig};
 use super::units::format_size;
 use crate::control::ControlConfig;
 
@@ -45,6 +46,8 @@ pub(super) struct Parts {
     pub actuators: Vec<ActuatorConfig>,
     /// `[control]` with the `[[loops]]`.
     pub control: Option<ControlConfig>,
+    /// `[sync]`: `Some(None)` when the uplink is off.
+    pub sync: Option<Option<SyncConfig>>,
 }
 
 /// Checks and converts every section that could be read.
@@ -74,6 +77,7 @@ pub(super) fn build(raw: RawSections, problems: &mut Vec<Problem>) -> Parts {
         sensors: build_sensors(raw.sensors, problems),
         actuators,
         control,
+        sync: raw.sync.map(|sync| build_sync(sync, problems)),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The entry points: [`parse`] checks text, [`load`] reads a file and also checks the data
-//! directory. Order: TOML syntax (stops at the first error, which has a line and column) →
-//! schema per section (`raw.rs`) → semantic checks (`build.rs`) → data directory (`load`
-//! only). All problems after the syntax stage are collected and returned together.
+//! directory and the files `[sync]` names. Order: TOML syntax (stops at the first error,
+//! which has a line and column) → schema per section (`raw.rs`) → semantic checks
+//! (`build.rs`) → data directory and sync files (`load` only). All problems after the syntax
+//! stage are collected and returned together.
 
 use std::fs;
 use std::path::Path;
@@ -13,13 +14,17 @@ use super::raw::{read_sections, SECTIONS};
 use super::settings::Config;
 
 /// Reads, parses and validates the config file at `path`, including that the data
-/// directory exists and is writable or can be created. Creates and modifies nothing.
+/// directory exists and is writable or can be created and that the `[sync]` token (and CA)
+/// files can be read. Creates and modifies nothing.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
     let (parts, mut problems) = check(path, &text)?;
+    if let Some(Some(sync)) = &parts.sync {
+        super::sync::check_files(sync, &mut problems);
+    }
     if let Some(agent) = &parts.agent {
         if !agent.data_dir.as_os_str().is_empty() {
             if let Err(message) = check_data_dir(&agent.data_dir) {
@@ -66,22 +71,28 @@ fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Confi
         parts.mqtt,
         parts.http,
         parts.control,
+        parts.sync,
     ) {
-        (Some(agent), Some(outbox), Some(simulation), Some(mqtt), Some(http), Some(control))
-            if problems.is_empty() =>
-        {
-            Ok(Config {
-                path: path.to_path_buf(),
-                agent,
-                outbox,
-                simulation,
-                mqtt,
-                http,
-                sensors: parts.sensors,
-                actuators: parts.actuators,
-                control,
-            })
-        }
+        (
+            Some(agent),
+            Some(outbox),
+            Some(simulation),
+            Some(mqtt),
+            Some(http),
+            Some(control),
+            Some(sync),
+        ) if problems.is_empty() => Ok(Config {
+            path: path.to_path_buf(),
+            agent,
+            outbox,
+            simulation,
+            mqtt,
+            http,
+            sensors: parts.sensors,
+            actuators: parts.actuators,
+            control,
+            sync,
+        }),
         // A section is `None` only after its problem was recorded, so `problems` is not
         // empty here.
         _ => Err(ConfigError::Invalid {

@@ -9,6 +9,8 @@
 //! - `sensors.rs`, `actuators.rs`: the same for `[[sensors]]` and `[[actuators]]` (per kind).
 //! - `control.rs`, `loops.rs`, `loop_kinds.rs`: `[control]` (timing, time zone, interlocks)
 //!   and `[[loops]]` (per kind), schema to [`crate::control::ControlConfig`].
+//! - `sync.rs`: `[sync]` (the uplink), schema to [`SyncConfig`], and reading its token and
+//!   CA files.
 //! - `settings.rs`: the typed, validated settings.
 //! - `data_dir.rs`: the read-only check that the data directory is usable.
 //! - `load.rs`: [`load`] and [`parse`]; `error.rs`: [`ConfigError`] and [`Problem`].
@@ -25,6 +27,7 @@ mod mqtt;
 mod raw;
 mod sensors;
 mod settings;
+mod sync;
 mod units;
 
 #[cfg(test)]
@@ -37,6 +40,7 @@ pub use settings::{
     ActuatorConfig, ActuatorOutput, AgentConfig, Config, LogLevel, OutboxSettings, SensorConfig,
     SensorKind, SimulationConfig, Synchronous,
 };
+pub use sync::{read_ca, read_token, DeviceToken, SyncConfig};
 
 /// A commented config file with every key and its default, set up for the demo (two
 /// simulated rooms, one of them regulated). `edge-agent generate-config` prints it; it always passes [`parse`].

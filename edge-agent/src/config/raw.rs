@@ -8,8 +8,8 @@
 //! deserialized on its own through `serde_path_to_error`, so a problem carries its full key
 //! path and one bad section does not hide the problems of the others; within a table, each bad
 //! key is reported and dropped and the table retried (see `deserialize` below). The schemas of
-//! `[mqtt]`, `[http]`, `[control]` and `[[loops]]` live with their checks (`mqtt.rs`,
-//! `control.rs`, `loops.rs`).
+//! `[mqtt]`, `[http]`, `[control]`, `[[loops]]` and `[sync]` live with their checks
+//! (`mqtt.rs`, `control.rs`, `loops.rs`, `sync.rs`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -245,10 +245,12 @@ pub(super) struct RawSections {
     pub control: Option<super::control::RawControl>,
     /// `[[loops]]`, likewise.
     pub loops: Vec<(usize, super::loops::RawLoop)>,
+    /// `[sync]`.
+    pub sync: Option<super::sync::RawSync>,
 }
 
 /// The top-level keys the file may have, in the order problems are reported.
-pub(super) const SECTIONS: [&str; 9] = [
+pub(super) const SECTIONS: [&str; 10] = [
     "agent",
     "outbox",
     "simulation",
@@ -258,6 +260,7 @@ pub(super) const SECTIONS: [&str; 9] = [
     "actuators",
     "control",
     "loops",
+    "sync",
 ];
 
 /// Splits the document into its sections and deserializes each, recording a problem for
@@ -266,7 +269,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     for key in doc.keys().filter(|key| !SECTIONS.contains(&key.as_str())) {
         problems.push(Problem::new(
             key.clone(),
-            "unknown key; expected one of `agent`, `outbox`, `simulation`, `mqtt`, `http`, `sensors`, `actuators`, `control`, `loops`",
+            "unknown key; expected one of `agent`, `outbox`, `simulation`, `mqtt`, `http`, `sensors`, `actuators`, `control`, `loops`, `sync`",
         ));
     }
     let agent = section(&mut doc, "agent", problems);
@@ -278,6 +281,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     let actuators = array(&mut doc, "actuators", problems);
     let control = section(&mut doc, "control", problems);
     let loops = array(&mut doc, "loops", problems);
+    let sync = section(&mut doc, "sync", problems);
     RawSections {
         agent,
         outbox,
@@ -288,6 +292,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
         actuators,
         control,
         loops,
+        sync,
     }
 }
 

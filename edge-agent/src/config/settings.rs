@@ -33,6 +33,8 @@ pub struct Config {
     pub actuators: Vec<ActuatorConfig>,
     /// `[control]` and `[[loops]]`: what drives the actuators.
     pub control: crate::control::ControlConfig,
+    /// `[sync]`: the uplink to the sync-service; `None` when it is off.
+    pub sync: Option<super::sync::SyncConfig>,
 }
 
 /// `[agent]`: who this device is and where it keeps its data.

@@ -8,6 +8,7 @@ mod hardware;
 mod load;
 mod loops;
 mod mqtt;
+mod sync;
 mod valid;
 
 use std::path::Path;
