@@ -16,8 +16,7 @@ use std::io::Read;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,11 +30,7 @@ use crate::influx::{self, WriteError};
 use crate::store;
 
 /// The handler.
-pub async fn post(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+pub async fn post(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
     let timeout = state.request_timeout;
     let answer = tokio::time::timeout(timeout, handle(&state, &headers, body)).await;
     let result = answer.unwrap_or_else(|_| {
@@ -60,19 +55,9 @@ pub async fn post(
     }
 }
 
-async fn handle(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<BatchAck, ApiError> {
+async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<BatchAck, ApiError> {
     let token = bearer(headers)?;
-    let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => too_large(format!(
-            "the body is over http.max_body_mib ({} MiB)",
-            state.max_body >> 20
-        )),
-        status => ApiError::new(status, "bad_body", e.body_text()),
-    })?;
+    let body = read_body(headers, body, state.max_body).await?;
     let db = state
         .pool
         .get()
@@ -124,6 +109,34 @@ async fn write(state: &AppState, batch: &Batch, device: &Device) -> Result<Batch
     }
     Ok(BatchAck {
         acked_seq: applied.acked_seq,
+    })
+}
+
+/// The body as sent, at most `limit` bytes: a declared `Content-Length` over it is refused
+/// before a byte is read (the answer reaches a client that is still sending); a body that
+/// turns out longer is refused when it passes the limit.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let over = || {
+        too_large(format!(
+            "the body is over http.max_body_mib ({} MiB)",
+            limit >> 20
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(over());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_long = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_long {
+            over()
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string())
+        }
     })
 }
 
