@@ -21,6 +21,16 @@ fn edited(from: &str, to: &str) -> Vec<u8> {
     gzip(text.replacen(from, to, 1).as_bytes())
 }
 
+/// What is wrong, the token, the headers, the body, the status and error code expected.
+type Case<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a [(&'a str, &'a str)],
+    Vec<u8>,
+    u16,
+    &'a str,
+);
+
 /// Sends a 100 MB body the way a client does (headers, then the body in 64 KiB writes; with
 /// a `Content-Length` or `chunked`) while reading the answer on another thread; returns what
 /// came back before the server closed.
@@ -74,7 +84,7 @@ async fn each_bad_batch_gets_its_error_and_nothing_is_written() {
     // 70 MiB of zeros inflate from a ~70 KiB body: over http.max_decompressed_mib (64).
     let bomb = gzip(&vec![0u8; 70 << 20]);
     let token = cloud.token.as_str();
-    let cases: Vec<(&str, Option<&str>, &[(&str, &str)], Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("no token", None, GZIP, good.clone(), 401, "unauthorized"),
         (
             "wrong token",
