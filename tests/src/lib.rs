@@ -11,7 +11,9 @@
 //!   [`try_http_request`] is the same but returns an error when no answer comes.
 //! - [`Influxd`] (`influxd.rs`): Debian's InfluxDB 1.6 on a free port with a temp dir.
 //! - [`Postgres`] (`postgres.rs`): a PostgreSQL cluster (`initdb` + `postgres`) in a temp dir.
-//! - [`InfluxV2Gateway`] (`nginx.rs`): nginx mapping the InfluxDB v2 write API onto an influxd.
+//! - [`InfluxV2Gateway`] (`nginx.rs`): nginx mapping the InfluxDB v2 write API onto an influxd;
+//!   [`TlsTerminator`]: nginx serving HTTPS with a fresh self-signed certificate in front of
+//!   a plain-HTTP service.
 //! - [`FaultProxy`] (`fault_proxy.rs`): a TCP proxy that can lose a response or refuse
 //!   connections, for "the answer was lost" and "the service is down" tests.
 //! - [`Cloud`] (`cloud.rs`): PostgreSQL + influxd (+ the v2 gateway) + the `sync-service`
@@ -31,7 +33,7 @@ use std::time::{Duration, Instant};
 pub use cloud::{workspace_bin, Cloud, InfluxApi};
 pub use fault_proxy::FaultProxy;
 pub use influxd::Influxd;
-pub use nginx::InfluxV2Gateway;
+pub use nginx::{InfluxV2Gateway, TlsTerminator};
 pub use postgres::Postgres;
 pub use tempfile::TempDir;
 

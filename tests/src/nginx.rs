@@ -53,30 +53,12 @@ impl InfluxV2Gateway {
             r#"{"name":"influxdb","message":"ready for queries and writes","status":"pass","checks":[],"version":"1.8-compatible (nginx in front of influxd)"}"#,
         )
         .expect("write health.json");
-        for attempt in 1..=START_ATTEMPTS {
-            let addr = format!("127.0.0.1:{}", free_port());
-            let config = dir.path().join("nginx.conf");
-            std::fs::write(&config, nginx_config(dir.path(), &addr, influx_addr))
-                .expect("write nginx.conf");
-            let mut command = Command::new(NGINX);
-            command
-                .arg("-p")
-                .arg(dir.path())
-                .arg("-e")
-                .arg("stderr")
-                .arg("-c")
-                .arg(&config)
-                .stdout(Stdio::null());
-            let mut process = Process::spawn("nginx", command);
-            if wait_until_listening(&mut process, &addr, attempt == START_ATTEMPTS) {
-                return InfluxV2Gateway {
-                    _process: process,
-                    addr,
-                    _dir: dir,
-                };
-            }
+        let (process, addr) = run_nginx(&dir, |addr| nginx_config(dir.path(), addr, influx_addr));
+        InfluxV2Gateway {
+            _process: process,
+            addr,
+            _dir: dir,
         }
-        unreachable!("the last attempt panics when nginx does not come up")
     }
 
     /// The address, e.g. `127.0.0.1:41234`.
@@ -90,8 +72,139 @@ impl InfluxV2Gateway {
     }
 }
 
-/// The whole nginx config: everything nginx writes lives in `dir`.
-fn nginx_config(dir: &Path, addr: &str, influx_addr: &str) -> String {
+/// Starts nginx with the config `config(addr)` on a free port (a new one if it exits at once:
+/// another process took the port); returns it and its address.
+fn run_nginx(dir: &TempDir, config: impl Fn(&str) -> String) -> (Process, String) {
+    for attempt in 1..=START_ATTEMPTS {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let file = dir.path().join("nginx.conf");
+        std::fs::write(&file, config(&addr)).expect("write nginx.conf");
+        let mut command = Command::new(NGINX);
+        command
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-e")
+            .arg("stderr")
+            .arg("-c")
+            .arg(&file)
+            .stdout(Stdio::null());
+        let mut process = Process::spawn("nginx", command);
+        if wait_until_listening(&mut process, &addr, attempt == START_ATTEMPTS) {
+            return (process, addr);
+        }
+    }
+    unreachable!("the last attempt panics when nginx does not come up")
+}
+
+/// HTTPS in front of a plain-HTTP service: nginx with a fresh certificate for `localhost` /
+/// `127.0.0.1` signed by a fresh private CA (openssl, P-256, one day), proxying everything to
+/// the upstream. Trust [`TlsTerminator::ca`] to reach it.
+pub struct TlsTerminator {
+    _process: Process,
+    addr: String,
+    ca: std::path::PathBuf,
+    _dir: TempDir,
+}
+
+impl TlsTerminator {
+    /// Starts it in front of `upstream_addr` (`127.0.0.1:PORT`).
+    pub fn start(upstream_addr: &str) -> TlsTerminator {
+        let dir = temp_dir();
+        let (ca, cert, key) = make_certificates(dir.path());
+        let (process, addr) = run_nginx(&dir, |addr| {
+            let body = format!(
+                "server {{\n    listen {addr} ssl;\n    ssl_certificate {};\n    \
+                 ssl_certificate_key {};\n    location / {{\n        \
+                 proxy_http_version 1.1;\n        proxy_set_header Connection \"\";\n        \
+                 proxy_pass http://{upstream_addr};\n    }}\n}}",
+                cert.display(),
+                key.display()
+            );
+            http_config(dir.path(), &body)
+        });
+        TlsTerminator {
+            _process: process,
+            addr,
+            ca,
+            _dir: dir,
+        }
+    }
+
+    /// The base URL, e.g. `https://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// The PEM certificate to trust.
+    pub fn ca(&self) -> &Path {
+        &self.ca
+    }
+}
+
+/// Runs `openssl` with `args` in `dir`; panics with its output if it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl (apt-get install openssl)");
+    assert!(output.status.success(), "openssl {args:?}: {output:?}");
+}
+
+/// A CA (`ca.pem`) and a server certificate it signed (`cert.pem`, `key.pem`) for
+/// `localhost` and `127.0.0.1` in `dir`. rustls wants a real chain: a self-signed
+/// certificate with `CA:TRUE` is refused as a server's own certificate.
+fn make_certificates(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509", "-days", "1", "-subj", "/CN=farm test CA"];
+    ca.extend(ec);
+    ca.extend(["-keyout", "ca-key.pem", "-out", "ca.pem"]);
+    openssl(dir, &ca);
+    let mut request = vec!["req", "-new", "-subj", "/CN=localhost"];
+    request.extend(ec);
+    request.extend(["-keyout", "key.pem", "-out", "cert.csr"]);
+    openssl(dir, &request);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .expect("write ext.cnf");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "cert.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "cert.pem",
+        ],
+    );
+    (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    )
+}
+
+/// An nginx config with `servers` (and any other http-level lines) in its `http` block;
+/// all nginx writes lives in `dir`.
+fn http_config(dir: &Path, servers: &str) -> String {
     let dir = dir.display();
     // `user` only matters (and is only accepted quietly) when started as root.
     let user = if rustix::process::geteuid().is_root() {
@@ -121,7 +234,17 @@ http {{
     client_max_body_size 0;
     default_type application/octet-stream;
 
-    upstream influxd {{
+{servers}
+}}
+"#
+    )
+}
+
+/// The gateway's config: the v2 mapping in front of `influx_addr`.
+fn nginx_config(dir: &Path, addr: &str, influx_addr: &str) -> String {
+    let health = dir.display();
+    let servers = format!(
+        r#"    upstream influxd {{
         server {influx_addr};
     }}
 
@@ -175,9 +298,10 @@ http {{
             return 404;
         }}
     }}
-}}
-"#
-    )
+"#,
+        dir = health
+    );
+    http_config(dir, &servers)
 }
 
 /// Polls a TCP connect to `addr` until nginx accepts. Returns false if the process ended first

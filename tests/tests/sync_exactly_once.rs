@@ -7,7 +7,7 @@ mod common;
 
 use common::{assert_exactly_once, Edge, Farm};
 use farm_e2e::cloud::{Cloud, InfluxApi};
-use farm_e2e::FaultProxy;
+use farm_e2e::{FaultProxy, TlsTerminator};
 use rustix::process::Signal;
 
 /// Waits until the uplink has acknowledged at least `more` seqs beyond now.
@@ -95,5 +95,27 @@ fn the_v2_api_end_to_end() {
     edge.start(&cloud.addr, true, Farm::Running);
     progress(&edge, 200);
     edge.drain(&cloud.addr);
+    assert_exactly_once(&cloud, &edge);
+}
+
+#[test]
+fn over_https_the_edge_syncs_only_when_it_trusts_the_certificate() {
+    let cloud = Cloud::start(InfluxApi::V1);
+    let tls = TlsTerminator::start(&cloud.addr);
+    // Without the CA: the built-in roots do not know the self-signed certificate.
+    let mut untrusting = Edge::new(&cloud);
+    untrusting.start(&tls.url(), true, Farm::Running);
+    untrusting.wait_for("TLS refused", |e| {
+        e.metric("farm_sync_errors_total{kind=\"connect\"}") >= 2
+    });
+    assert_eq!(untrusting.acked(), 0);
+    untrusting.stop(Signal::TERM);
+    assert_eq!(cloud.sql("SELECT acked_seq FROM devices"), "0");
+    // With sync.ca_file: synced, and exactly once.
+    let mut edge = Edge::new(&cloud);
+    edge.sync_extra = format!("ca_file = \"{}\"", tls.ca().display());
+    edge.start(&tls.url(), true, Farm::Running);
+    progress(&edge, 200);
+    edge.drain(&tls.url());
     assert_exactly_once(&cloud, &edge);
 }

@@ -19,6 +19,8 @@ pub const WAIT: Duration = Duration::from_secs(60);
 pub struct Edge {
     pub process: Option<Process>,
     pub http: String,
+    /// Lines added to `[sync]` (e.g. `ca_file`).
+    pub sync_extra: String,
     dir: TempDir,
 }
 
@@ -29,7 +31,13 @@ pub enum Farm {
     Idle,
 }
 
-fn config(data: &Path, sync_url: &str, sync: bool, farm: Farm) -> String {
+/// `sync_url` is `host:port` (plain HTTP) or a whole URL; `sync_extra` more `[sync]` keys.
+fn config(data: &Path, sync_url: &str, sync: bool, farm: Farm, sync_extra: &str) -> String {
+    let url = if sync_url.contains("://") {
+        sync_url.to_owned()
+    } else {
+        format!("http://{sync_url}")
+    };
     let farm = match farm {
         Farm::Idle => String::new(),
         Farm::Running => r#"
@@ -79,12 +87,13 @@ listen = "127.0.0.1:0"
 {farm}
 [sync]
 enabled = {sync}
-url = "http://{sync_url}"
+url = "{url}"
 token_file = "token"
 batch_readings = 50
 interval = "200ms"
 timeout = "2s"
 max_backoff = "1s"
+{sync_extra}
 "#,
         data = data.join("data").display()
     )
@@ -98,13 +107,14 @@ impl Edge {
         Edge {
             process: None,
             http: String::new(),
+            sync_extra: String::new(),
             dir,
         }
     }
 
     /// Starts the agent syncing to `sync_url` (if `sync`), running `farm`.
     pub fn start(&mut self, sync_url: &str, sync: bool, farm: Farm) {
-        let text = config(self.dir.path(), sync_url, sync, farm);
+        let text = config(self.dir.path(), sync_url, sync, farm, &self.sync_extra);
         std::fs::write(self.dir.path().join("edge.toml"), text).expect("write the config");
         let mut command = Command::new(workspace_bin("edge-agent"));
         command
