@@ -229,7 +229,18 @@ impl Store {
         max_readings: usize,
         max_events: usize,
     ) -> Result<Option<Pending>, OutboxError> {
-        let after = self.counters.acked_seq;
+        self.pending_after(0, max_readings, max_events)
+    }
+
+    /// Like [`Store::pending`], but only items with `seq > after` (and unsynced): the batch
+    /// after one that is still in flight.
+    pub fn pending_after(
+        &self,
+        after: Seq,
+        max_readings: usize,
+        max_events: usize,
+    ) -> Result<Option<Pending>, OutboxError> {
+        let after = after.max(self.counters.acked_seq);
         let readings = self.readings_after(after, max_readings)?;
         let events = self.events_after(after, max_events)?;
         // If a list was cut short, the batch may only cover seqs up to its last item.

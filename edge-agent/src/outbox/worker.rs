@@ -36,6 +36,7 @@ enum Msg {
     Event(NewEvent, Reply<Seq>),
     Ack(Seq, Reply<()>),
     Pending {
+        after: Seq,
         max_readings: usize,
         max_events: usize,
         reply: Reply<Option<Pending>>,
@@ -163,7 +164,18 @@ impl Outbox {
         max_readings: usize,
         max_events: usize,
     ) -> Result<Option<Pending>, OutboxError> {
+        self.pending_after(0, max_readings, max_events).await
+    }
+
+    /// The oldest unsynced items with `seq > after` (see [`Store::pending_after`]).
+    pub async fn pending_after(
+        &self,
+        after: Seq,
+        max_readings: usize,
+        max_events: usize,
+    ) -> Result<Option<Pending>, OutboxError> {
         self.request(|reply| Msg::Pending {
+            after,
             max_readings,
             max_events,
             reply,
@@ -258,11 +270,13 @@ impl Worker {
                     false
                 }
                 Ok(Msg::Pending {
+                    after,
                     max_readings,
                     max_events,
                     reply,
                 }) => {
-                    let _ = reply.send(self.store.pending(max_readings, max_events));
+                    let reply_value = self.store.pending_after(after, max_readings, max_events);
+                    let _ = reply.send(reply_value);
                     false
                 }
                 Ok(Msg::Backlog(reply)) => {

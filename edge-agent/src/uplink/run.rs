@@ -3,7 +3,9 @@
 //! `pending()` → [`encode`] on a blocking thread → POST → act on the [`Outcome`]:
 //! - delivered: ack `min(acked_seq, last_seq)` (a watermark beyond this batch must not ack
 //!   rows the service never got from it), then the next batch at once if this one was full
-//!   (catching up at full speed), else wait `interval`;
+//!   (catching up at full speed), else wait `interval`. While a full batch is in flight the
+//!   next one is read and encoded (still one request at a time); it is used only if the
+//!   batch in flight is delivered whole, else thrown away and read again;
 //! - retry: the *same* encoded batch again after a [`Backoff`] delay;
 //! - split (413): the same range again with half the limits, back to the configured limits
 //!   after the next delivery;
@@ -62,6 +64,8 @@ pub struct Uplink {
     limits: Limits,
     /// A batch to send again (after a retryable failure).
     current: Option<Prepared>,
+    /// The batch after the one just delivered, read while that one was in flight.
+    prefetched: Option<Prepared>,
     /// Failures since the last delivery.
     failures: u32,
     last_warning: Option<Instant>,
@@ -87,6 +91,7 @@ impl Uplink {
             status,
             rng: SmallRng::seed_from_u64(Uuid::new_v4().as_u64_pair().0),
             current: None,
+            prefetched: None,
             failures: 0,
             last_warning: None,
             catch_up: None,
@@ -112,17 +117,35 @@ impl Uplink {
 
     /// One batch: the one to retry, or the next from the outbox; sent and acted upon.
     async fn step(&mut self) -> Next {
-        let batch = match self.current.take() {
+        let batch = match self.current.take().or_else(|| self.prefetched.take()) {
             Some(batch) => batch,
-            None => match self.prepare().await {
+            None => match self.prepare(0).await {
                 Ok(Some(batch)) => batch,
                 Ok(None) => return self.idle(),
                 Err(why) => return self.failed(ErrorKind::Local, why, None),
             },
         };
         self.status.update(|s| s.state = SyncState::Sending);
-        match self.client.send(batch.body.clone()).await {
-            Outcome::Delivered { acked_seq } => self.delivered(batch, acked_seq).await,
+        // A full batch means more is waiting: read and encode it while this one travels
+        // (not while splitting after a 413: the next batch gets the configured size again).
+        let splitting = self.limits != configured(&self.config);
+        let next = async {
+            if batch.full && !splitting {
+                self.prepare(batch.last_seq).await.ok().flatten()
+            } else {
+                None
+            }
+        };
+        let (outcome, next) = tokio::join!(self.client.send(batch.body.clone()), next);
+        match outcome {
+            Outcome::Delivered { acked_seq } => {
+                let whole = acked_seq >= batch.last_seq;
+                let next_batch = self.delivered(batch, acked_seq).await;
+                if whole {
+                    self.prefetched = next;
+                }
+                next_batch
+            }
             Outcome::Retry { kind, why } => self.failed(kind, why, Some(batch)),
             Outcome::Split => self.split(batch).await,
             Outcome::Unauthorized { message } => {
@@ -142,12 +165,12 @@ impl Uplink {
         }
     }
 
-    /// The next batch from the outbox, encoded off the runtime's thread; `None` if all is
-    /// synced.
-    async fn prepare(&mut self) -> Result<Option<Prepared>, String> {
+    /// The next batch from the outbox after seq `after` (0: from the watermark), encoded off
+    /// the runtime's thread; `None` if all is synced.
+    async fn prepare(&self, after: Seq) -> Result<Option<Prepared>, String> {
         let pending = self
             .outbox
-            .pending(self.limits.readings, self.limits.events)
+            .pending_after(after, self.limits.readings, self.limits.events)
             .await
             .map_err(|e| format!("cannot read the outbox: {e}"))?;
         let Some(pending) = pending else {
