@@ -30,9 +30,8 @@ die() {
 for tool in /usr/bin/influxd curl jq split setpriv; do
     command -v "$tool" >/dev/null || die "$tool is missing"
 done
-pg_bin=$(find /usr/lib/postgresql -maxdepth 3 -path '*/bin/initdb' 2>/dev/null | sort -V | tail -n 1 || true)
-[[ -n "$pg_bin" ]] || die "no PostgreSQL server binaries (initdb): apt-get install postgresql"
-pg_bin=$(dirname "$pg_bin")
+# shellcheck source=scripts/lib/cloud.sh
+source scripts/lib/cloud.sh
 
 build() { cargo build --release --locked "$@" 2>/dev/null || cargo build --release --locked "$@"; }
 build -p edge-agent -p sync-service
@@ -44,7 +43,7 @@ fill_bin="$target/examples/fill_outbox"
 
 dir=$(mktemp -d)
 chmod 755 "$dir"
-pg_pid="" influx_pid="" sync_pid="" agent_pid="" DRAIN="" CEILING=""
+sync_pid="" agent_pid="" DRAIN="" CEILING=""
 stop() { # stop PID SIGNAL: signal it and wait until it is gone
     local pid=$1 sig=$2
     [[ -n "$pid" ]] || return 0
@@ -58,26 +57,12 @@ stop() { # stop PID SIGNAL: signal it and wait until it is gone
 cleanup() {
     stop "$agent_pid" TERM
     stop "$sync_pid" TERM
-    stop "$influx_pid" TERM
-    stop "$pg_pid" QUIT # immediate shutdown; the cluster is thrown away
+    cloud_stop
     wait 2>/dev/null || true
     rm -rf "$dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A TCP port of 127.0.0.1 that nothing listens on now (the service started on it may still
-# lose a race; the starts below retry with another port).
-free_port() {
-    local port
-    while :; do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-}
 
 # CPU seconds × CLK_TCK (utime + stime) of PID; with "tree", plus its live children and its
 # waited-for children (PostgreSQL's backends).
@@ -99,86 +84,18 @@ hz=$(getconf CLK_TCK)
 secs() { awk -v t="$1" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'; }
 now_ns() { date +%s%N; }
 
-# --- PostgreSQL -------------------------------------------------------------------------
-mkdir -p "$dir/pg"
-as_pg=()
-if [[ $(id -u) == 0 ]]; then
-    chown postgres: "$dir/pg"
-    as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --)
-fi
-HOME="$dir/pg" "${as_pg[@]}" "$pg_bin/initdb" -D "$dir/pg/data" -A trust -U postgres \
-    --no-sync -E UTF8 --locale=C >"$dir/pg/initdb.log" 2>&1 || {
-    cat "$dir/pg/initdb.log" >&2
-    die "initdb failed"
-}
-for attempt in 1 2 3; do
-    pg_port=$(free_port)
-    HOME="$dir/pg" "${as_pg[@]}" "$pg_bin/postgres" -D "$dir/pg/data" -p "$pg_port" -k "$dir/pg" \
-        -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off \
-        -c synchronous_commit=off >"$dir/pg/log" 2>&1 &
-    pg_pid=$!
-    for _ in $(seq 1 300); do
-        "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" -U postgres && break
-        kill -0 "$pg_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" -U postgres && break
-    stop "$pg_pid" QUIT
-    pg_pid=""
-    [[ $attempt == 3 ]] && { cat "$dir/pg/log" >&2; die "postgres did not start"; }
-done
-"$pg_bin/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'CREATE DATABASE sync'
-
-# --- InfluxDB -----------------------------------------------------------------------------
-mkdir -p "$dir/influx"
-for attempt in 1 2 3; do
-    influx_port=$(free_port)
-    rpc_port=$(free_port)
-    cat >"$dir/influx/influxdb.conf" <<EOF
-reporting-disabled = true
-bind-address = "127.0.0.1:$rpc_port"
-
-[meta]
-  dir = "$dir/influx/meta"
-
-[data]
-  dir = "$dir/influx/data"
-  wal-dir = "$dir/influx/wal"
-  query-log-enabled = false
-
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:$influx_port"
-  auth-enabled = false
-  log-enabled = false
-  max-row-limit = 0
-
-[logging]
-  level = "warn"
-  suppress-logo = true
-
-[monitor]
-  store-enabled = false
-
-[continuous_queries]
-  enabled = false
-EOF
-    /usr/bin/influxd run -config "$dir/influx/influxdb.conf" >/dev/null 2>"$dir/influx/log" &
-    influx_pid=$!
-    up=""
-    for _ in $(seq 1 300); do
-        if [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$influx_port/ping") == 204 ]]; then
-            up=1
-            break
-        fi
-        kill -0 "$influx_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [[ -n "$up" ]] && break
-    stop "$influx_pid" TERM
-    influx_pid=""
-    [[ $attempt == 3 ]] && { cat "$dir/influx/log" >&2; die "influxd did not start"; }
-done
+# --- PostgreSQL and InfluxDB (scripts/lib/cloud.sh) -------------------------------------
+CLOUD_DIR="$dir/cloud"
+mkdir -p "$CLOUD_DIR"
+cloud_start_postgres "$(free_port $((40000 + RANDOM % 10000)))"
+cloud_wait postgres 60 pg_ready || die "PostgreSQL did not start"
+pg_sql postgres 'CREATE DATABASE sync'
+pg_port=$PG_PORT
+pg_pid=${CLOUD_PIDS[0]}
+cloud_start_influxd "$(free_port $((50000 + RANDOM % 10000)))"
+cloud_wait influxd 60 influx_ready || die "influxd did not start"
+influx_port=$INFLUX_PORT
+influx_pid=${CLOUD_PIDS[1]}
 influx="http://127.0.0.1:$influx_port"
 influxql() { # influxql DB QUERY: the JSON answer; fails on an error
     local answer

@@ -22,8 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 root=$PWD
-# shellcheck source=scripts/lib/demo-cloud.sh
-source scripts/lib/demo-cloud.sh
+# shellcheck source=scripts/lib/cloud.sh
+source scripts/lib/cloud.sh
 
 missing=()
 command -v sqlite3 >/dev/null || missing+=(sqlite3)

@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# Used by scripts/demo.sh: the demo's throwaway cloud side, a PostgreSQL cluster, an influxd and
-# the sync-service, each started as a child of the demo in its own session (so a Ctrl-C meant
-# for the agent does not reach them; the demo stops them itself with cloud_stop) with its data
-# and log under $CLOUD_DIR. Needs Debian's postgresql, influxdb and curl.
+# Used by scripts/demo.sh and scripts/bench-drain.sh: a throwaway cloud side, a PostgreSQL
+# cluster, an influxd and the sync-service, each started as a child in its own session (so a
+# Ctrl-C meant for the agent does not reach them; the caller stops them with cloud_stop) with
+# its data and log under $CLOUD_DIR. Needs Debian's postgresql, influxdb and curl.
 #
 # The caller sets CLOUD_DIR (an absolute path) before calling anything here.
 
@@ -79,13 +79,13 @@ cloud_wait() {
             return 0
         fi
         if [ -n "$pid" ] && ! alive "$pid"; then
-            echo "demo: $name exited before it was ready; the end of $log:" >&2
+            echo "${0##*/}: $name exited before it was ready; the end of $log:" >&2
             tail -n 20 "$log" >&2
             return 1
         fi
         sleep 0.2
     done
-    echo "demo: $name not ready within ${seconds}s; the end of $log:" >&2
+    echo "${0##*/}: $name not ready within ${seconds}s; the end of $log:" >&2
     tail -n 20 "$log" >&2
     return 1
 }
@@ -95,7 +95,7 @@ pg_bin() {
     local dir
     dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     [ -x "$dir/initdb" ] || {
-        echo "demo: no PostgreSQL server binaries (apt-get install postgresql)" >&2
+        echo "${0##*/}: no PostgreSQL server binaries (apt-get install postgresql)" >&2
         return 1
     }
     echo "$dir"
@@ -128,7 +128,7 @@ cloud_start_postgres() {
     fi
     if ! (cd "$dir" && "${as[@]}" "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres \
         --no-sync -E UTF8 --locale=C) >"$CLOUD_DIR/initdb.log" 2>&1; then
-        echo "demo: initdb failed:" >&2
+        echo "${0##*/}: initdb failed:" >&2
         cat "$CLOUD_DIR/initdb.log" >&2
         return 1
     fi
