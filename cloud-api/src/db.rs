@@ -8,11 +8,18 @@
 use tokio_postgres::Client;
 
 /// The migrations, in order: (version, name, SQL).
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "devices_and_sync",
-    include_str!("../migrations/0001_devices_and_sync.sql"),
-)];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "devices_and_sync",
+        include_str!("../migrations/0001_devices_and_sync.sql"),
+    ),
+    (
+        2,
+        "products_and_lots",
+        include_str!("../migrations/0002_products_and_lots.sql"),
+    ),
+];
 
 /// The advisory lock key that serializes migrations ("FARM" in ASCII).
 const LOCK_KEY: i64 = 0x4641_524d;

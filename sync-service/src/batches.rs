@@ -86,7 +86,7 @@ async fn write(state: &AppState, batch: &Batch, device: &Device) -> Result<Batch
         .await
         .map_err(|e| ApiError::unavailable("PostgreSQL", &e))?;
     let tx = db.transaction().await.map_err(pg)?;
-    let acked_before = store::lock_device(&tx, &device.id).await.map_err(pg)?;
+    let locked = store::lock_device(&tx, &device.id).await.map_err(pg)?;
     if !batch.readings.is_empty() {
         let lines = influx::encode(device, &batch.readings)
             .map_err(|e| ApiError::unavailable("encoding", &e))?;
@@ -97,12 +97,14 @@ async fn write(state: &AppState, batch: &Batch, device: &Device) -> Result<Batch
         let written = batch.readings.len() as u64;
         state.metrics.readings_written.fetch_add(written, Relaxed);
     }
-    let applied = store::apply(&tx, batch, acked_before).await.map_err(pg)?;
+    let applied = store::apply(&tx, batch, locked).await.map_err(pg)?;
     tx.commit().await.map_err(pg)?;
-    state
-        .metrics
-        .events_stored
-        .fetch_add(applied.new_events, Relaxed);
+    let metrics = &state.metrics;
+    metrics.events_stored.fetch_add(applied.new_events, Relaxed);
+    metrics.lots_created.fetch_add(applied.lots, Relaxed);
+    metrics
+        .harvest_issues
+        .fetch_add(applied.harvest_issues, Relaxed);
     if let Some((from, to)) = applied.gap {
         state.metrics.gaps.fetch_add(1, Relaxed);
         tracing::warn!(device = %device.id, from, to, "Sequence gap recorded.");

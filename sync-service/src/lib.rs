@@ -8,6 +8,7 @@
 //! - [`batches`]: `POST /v1/batches`.
 //! - [`influx`]: line-protocol encoding and the v1 / v2 writers.
 //! - [`store`]: the PostgreSQL side of a batch (watermark, gaps, events).
+//! - [`harvests`]: harvest events → lots.
 //! - [`devices`]: provisioning and token lookup.
 //! - [`error`], [`metrics`]: error answers and counters.
 
@@ -16,6 +17,7 @@ pub mod batches;
 pub mod config;
 pub mod devices;
 pub mod error;
+pub mod harvests;
 pub mod influx;
 pub mod metrics;
 pub mod run;

@@ -18,6 +18,10 @@ pub struct Metrics {
     pub events_stored: AtomicU64,
     /// Gaps recorded.
     pub gaps: AtomicU64,
+    /// Lots created from harvests.
+    pub lots_created: AtomicU64,
+    /// Harvests kept in `harvest_issues` instead.
+    pub harvest_issues: AtomicU64,
 }
 
 impl Metrics {
@@ -56,6 +60,16 @@ impl Metrics {
                 "farm_sync_gaps_total",
                 "Sequence gaps recorded.",
                 &self.gaps,
+            ),
+            (
+                "farm_sync_lots_created_total",
+                "Lots created from harvest events.",
+                &self.lots_created,
+            ),
+            (
+                "farm_sync_harvest_issues_total",
+                "Harvest events that could not become lots (unknown SKU, unit, quantity).",
+                &self.harvest_issues,
             ),
         ];
         for (name, help, value) in counters {

@@ -8,9 +8,13 @@
 //! - Each event id is stored once (`device_events.event_id` is the primary key); a resent
 //!   event changes nothing.
 //! - A batch starting above `acked_seq + 1` records the missing range in `sync_gaps`.
+//! - A new harvest event becomes one lot (or one `harvest_issues` row) in the same
+//!   transaction ([`crate::harvests`]).
 
-use farm_protocol::{Batch, Seq};
+use farm_protocol::{Batch, EventKind, Seq};
 use tokio_postgres::Transaction;
+
+use crate::harvests::{self, Owner};
 
 /// What applying a batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,18 +25,41 @@ pub struct Applied {
     pub new_events: u64,
     /// The gap recorded, if the batch started above the watermark + 1.
     pub gap: Option<(Seq, Seq)>,
+    /// Lots created from new harvest events.
+    pub lots: u64,
+    /// New harvest events that could not become lots (see `harvest_issues`).
+    pub harvest_issues: u64,
 }
 
-/// Locks the device's row; returns its watermark.
-pub async fn lock_device(tx: &Transaction<'_>, device: &str) -> Result<Seq, tokio_postgres::Error> {
+/// The device's row, locked: its watermark and who owns what it harvests.
+#[derive(Debug, Clone, Copy)]
+pub struct Locked {
+    /// `devices.acked_seq`.
+    pub acked_seq: Seq,
+    /// The device's farm and tenant.
+    pub owner: Owner,
+}
+
+/// Locks the device's row; returns its watermark and owner.
+pub async fn lock_device(
+    tx: &Transaction<'_>,
+    device: &str,
+) -> Result<Locked, tokio_postgres::Error> {
     let row = tx
         .query_one(
-            "SELECT acked_seq FROM devices WHERE id = $1 FOR UPDATE",
+            "SELECT d.acked_seq, d.farm_id, f.tenant_id FROM devices d
+             JOIN farms f ON f.id = d.farm_id WHERE d.id = $1 FOR UPDATE OF d",
             &[&device],
         )
         .await?;
     let acked: i64 = row.get(0);
-    Ok(Seq::try_from(acked).unwrap_or(0))
+    Ok(Locked {
+        acked_seq: Seq::try_from(acked).unwrap_or(0),
+        owner: Owner {
+            farm_id: row.get(1),
+            tenant_id: row.get(2),
+        },
+    })
 }
 
 /// Records the gap, stores the events and raises the watermark (call after the readings
@@ -40,9 +67,11 @@ pub async fn lock_device(tx: &Transaction<'_>, device: &str) -> Result<Seq, toki
 pub async fn apply(
     tx: &Transaction<'_>,
     batch: &Batch,
-    acked_before: Seq,
+    locked: Locked,
 ) -> Result<Applied, tokio_postgres::Error> {
     let device = batch.device_id.as_str();
+    let acked_before = locked.acked_seq;
+    let (mut lots, mut harvest_issues) = (0, 0);
     let gap = (batch.first_seq > acked_before + 1).then(|| (acked_before + 1, batch.first_seq - 1));
     if let Some((from, to)) = gap {
         tx.execute(
@@ -71,7 +100,19 @@ pub async fn apply(
                 &event.kind.name(),
                 &body,
             ];
-            new_events += tx.execute(&insert, &params).await?;
+            let new = tx.execute(&insert, &params).await?;
+            new_events += new;
+            if let (1, EventKind::Harvest(harvest)) = (new, &event.kind) {
+                let outcome =
+                    harvests::apply(tx, locked.owner, event.id, event.ts, harvest).await?;
+                match outcome {
+                    harvests::Outcome::Lot { .. } => lots += 1,
+                    harvests::Outcome::Issue(reason) => {
+                        harvest_issues += 1;
+                        tracing::warn!(device, event = %event.id, %reason, "Harvest not turned into stock.");
+                    }
+                }
+            }
         }
     }
     let row = tx
@@ -86,6 +127,8 @@ pub async fn apply(
         acked_seq: Seq::try_from(acked).unwrap_or(0),
         new_events,
         gap,
+        lots,
+        harvest_issues,
     })
 }
 
