@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{config, events, start, switches, Agent, Node, HUMIDIFIER, LOOP, TOKEN, WAIT};
 use farm_e2e::{http_request, temp_dir};
@@ -48,19 +48,12 @@ fn view(addr: &str) -> Value {
 
 /// Polls `GET /api/control` until `ready` holds; returns that view.
 fn wait_for_view(addr: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let body = view(addr);
-        if ready(&body) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not reached within {WAIT:?}: {body:#}"
-        );
-        // Polling an HTTP endpoint: bounded by the deadline, ends as soon as it matches.
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut body = Value::Null;
+    farm_e2e::wait_until("the control view", WAIT, || {
+        body = view(addr);
+        ready(&body)
+    });
+    body
 }
 
 fn start_with_token(dir: &std::path::Path) -> Agent {

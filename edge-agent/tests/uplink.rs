@@ -99,29 +99,14 @@ impl Agent {
 
     /// The value of the unlabelled metric `name`.
     fn metric(&self, name: &str) -> u64 {
-        let body = http_get(&self.http, "/metrics");
-        let prefix = format!("{name} ");
-        body.lines()
-            .find_map(|l| l.strip_prefix(prefix.as_str()))
-            .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
-            .parse()
-            .unwrap()
+        let value = farm_e2e::metric(&self.http, name);
+        value.unwrap_or_else(|| panic!("no {name} in /metrics")) as u64
     }
 
-    /// Waits until the metric `name` is at least `min`; returns it.
-    fn wait_metric(&self, name: &str, min: u64) -> u64 {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let value = self.metric(name);
-            if value >= min {
-                return value;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} = {value} < {min} after {WAIT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    /// Waits until the metric `name` is at least `min`.
+    fn wait_metric(&self, name: &str, min: u64) {
+        let what = format!("{name} >= {min}");
+        farm_e2e::wait_until(&what, WAIT, || self.metric(name) >= min);
     }
 }
 

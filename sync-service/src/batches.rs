@@ -58,7 +58,8 @@ pub async fn post(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
 async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<BatchAck, ApiError> {
     let token = bearer(headers)?;
     let body = read_body(headers, body, state.max_body).await?;
-    let db = state
+    // One connection serves the token lookup and the batch's transaction.
+    let mut db = state
         .pool
         .get()
         .await
@@ -67,24 +68,23 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bat
         .await
         .map_err(|e| ApiError::unavailable("PostgreSQL", &e))?
         .ok_or_else(|| unauthorized("the device token is not known"))?;
-    drop(db);
     let gzip = content_encoding(headers)?;
     let limit = state.max_decompressed;
     let batch = tokio::task::spawn_blocking(move || decode(&body, gzip, limit))
         .await
         .map_err(|e| ApiError::unavailable("decoding", &e))??;
     check(&batch, &device)?;
-    write(state, &batch, &device).await
+    write(state, &mut db, &batch, &device).await
 }
 
 /// Writes the readings, then applies the rest in PostgreSQL, under the device's row lock.
-async fn write(state: &AppState, batch: &Batch, device: &Device) -> Result<BatchAck, ApiError> {
+async fn write(
+    state: &AppState,
+    db: &mut tokio_postgres::Client,
+    batch: &Batch,
+    device: &Device,
+) -> Result<BatchAck, ApiError> {
     let pg = |e: tokio_postgres::Error| ApiError::unavailable("PostgreSQL", &e);
-    let mut db = state
-        .pool
-        .get()
-        .await
-        .map_err(|e| ApiError::unavailable("PostgreSQL", &e))?;
     let tx = db.transaction().await.map_err(pg)?;
     let locked = store::lock_device(&tx, &device.id).await.map_err(pg)?;
     if !batch.readings.is_empty() {

@@ -6,7 +6,8 @@
 //! - [`Process`]: a child process whose stderr is collected line by line; killed on drop.
 //! - [`temp_dir`]: a fresh temporary directory, removed on drop.
 //! - [`free_port`]: a port on 127.0.0.1 that nothing listens on right now.
-//! - [`http_get`], [`wait_for_metric`]: plain HTTP/1.0 GETs against a service under test.
+//! - [`http_get`], [`wait_for_metric`], [`metric`]: plain HTTP/1.0 GETs against a service
+//!   under test; [`wait_until`] polls any condition with a deadline.
 //! - [`http_request`]: any method, headers and body over plain HTTP/1.1; any status.
 //!   [`try_http_request`] is the same but returns an error when no answer comes.
 //! - [`Influxd`] (`influxd.rs`): Debian's InfluxDB 1.6 on a free port with a temp dir.
@@ -298,17 +299,29 @@ fn dechunk(mut rest: &str) -> String {
 /// Polls `/metrics` at `addr` until it has the exact line `line`; returns the body. Panics
 /// with the last body after `timeout`.
 pub fn wait_for_metric(addr: &str, line: &str, timeout: Duration) -> String {
+    let mut body = String::new();
+    wait_until(&format!("{line:?} in /metrics"), timeout, || {
+        body = http_get(addr, "/metrics");
+        body.lines().any(|l| l == line)
+    });
+    body
+}
+
+/// The value of `series` (a metric name with its labels, exactly as printed, e.g.
+/// `farm_sync_errors_total{kind="connect"}`) in `/metrics` at `addr`, if it is there.
+pub fn metric(addr: &str, series: &str) -> Option<f64> {
+    http_get(addr, "/metrics").lines().find_map(|line| {
+        let (name, value) = line.rsplit_once(' ')?;
+        (name == series).then(|| value.parse().ok())?
+    })
+}
+
+/// Polls `ready` every 20 ms until it holds; panics naming `what` after `timeout`. For
+/// waiting on a service's observable state (metrics, an API, a database), never on time.
+pub fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
-    loop {
-        let body = http_get(addr, "/metrics");
-        if body.lines().any(|l| l == line) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no {line:?} within {timeout:?}:\n{body}"
-        );
-        // Polling an HTTP endpoint: bounded by the deadline, ends as soon as the line shows.
-        std::thread::sleep(Duration::from_millis(50));
+    while !ready() {
+        assert!(Instant::now() < deadline, "not within {timeout:?}: {what}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -66,8 +66,11 @@ fn successful_responses_lost_so_the_edge_resends() {
     }
     edge.drain(proxy.addr());
     assert_exactly_once(&cloud, &edge);
-    let resent = cloud.sql("SELECT count(*) FROM device_events");
-    assert!(resent.parse::<u64>().unwrap_or(0) > 0);
+    let events = cloud.sql("SELECT count(*) FROM device_events");
+    assert!(
+        events.parse::<u64>().unwrap_or(0) > 0,
+        "the fan's events arrived"
+    );
 }
 
 #[test]

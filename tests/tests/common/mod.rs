@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use farm_e2e::cloud::{Cloud, DEVICE, INFLUX_DB};
-use farm_e2e::{http_get, temp_dir, workspace_bin, Process, TempDir};
+use farm_e2e::{temp_dir, workspace_bin, Process, TempDir};
 use farm_protocol::Metric;
 use rustix::process::Signal;
 
@@ -126,24 +126,14 @@ impl Edge {
         self.process = Some(process);
     }
 
-    /// A value from the agent's /metrics (the exact series name, labels included).
+    /// A value from the agent's /metrics (the exact series name, labels included); 0 if absent.
     pub fn metric(&self, series: &str) -> u64 {
-        let body = http_get(&self.http, "/metrics");
-        let value = body.lines().find_map(|line| {
-            let (name, value) = line.rsplit_once(' ')?;
-            (name == series).then(|| value.parse::<f64>().ok())?
-        });
-        value.map_or(0, |v| v as u64)
+        farm_e2e::metric(&self.http, series).map_or(0, |v| v as u64)
     }
 
-    /// Polls the agent's /metrics until `ready` holds (bounded by [`WAIT`]).
+    /// Polls until `ready` holds (bounded by [`WAIT`]).
     pub fn wait_for(&self, what: &str, ready: impl Fn(&Edge) -> bool) {
-        let deadline = Instant::now() + WAIT;
-        while !ready(self) {
-            assert!(Instant::now() < deadline, "not within {WAIT:?}: {what}");
-            // Polling a metric: ends as soon as it holds, bounded by the deadline.
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        farm_e2e::wait_until(what, WAIT, || ready(self));
     }
 
     pub fn acked(&self) -> u64 {
