@@ -63,7 +63,8 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// Every kind, in the order /metrics lists them.
+    /// Every kind, in declaration order (a kind's `as usize` is its index here), the order
+    /// /metrics lists them.
     pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Timeout,
         ErrorKind::Connect,
@@ -154,6 +155,13 @@ pub fn message(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_kind_sits_at_its_own_index_in_all() {
+        for (i, kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i, "{kind:?}");
+        }
+    }
 
     fn retry_kind(outcome: Outcome) -> ErrorKind {
         match outcome {
