@@ -19,6 +19,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "products_and_lots",
         include_str!("../migrations/0002_products_and_lots.sql"),
     ),
+    (
+        3,
+        "storefront",
+        include_str!("../migrations/0003_storefront.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("FARM" in ASCII).

@@ -54,8 +54,8 @@ pub async fn apply(
         Ok((product_id, shelf_life_days, quantity)) => {
             tx.execute(
                 "INSERT INTO lots (tenant_id, farm_id, product_id, event_id, lot_code, room,
-                                   quantity, harvested_at, best_before)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric,
+                                   quantity, remaining, harvested_at, best_before)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $7::text::numeric,
                          to_timestamp($8::float8 / 1000),
                          to_timestamp($8::float8 / 1000) + make_interval(days => $9))
                  ON CONFLICT (event_id) DO NOTHING",
