@@ -25,6 +25,7 @@ mod fault_proxy;
 mod influxd;
 mod nginx;
 mod postgres;
+pub mod storefront;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -36,6 +37,7 @@ pub use fault_proxy::FaultProxy;
 pub use influxd::Influxd;
 pub use nginx::{InfluxV2Gateway, TlsTerminator};
 pub use postgres::Postgres;
+pub use storefront::Storefront;
 pub use tempfile::TempDir;
 
 /// A fresh temporary directory, removed when dropped.
@@ -236,6 +238,18 @@ pub fn try_http_request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> std::io::Result<(u16, String)> {
+    try_http_exchange(addr, method, path, headers, body).map(|(status, _, body)| (status, body))
+}
+
+/// [`try_http_request`] that also returns the response's head (status line and headers,
+/// `\r\n`-separated), for tests of response headers; see [`header`].
+pub fn try_http_exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<(u16, String, String)> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -256,13 +270,17 @@ pub fn try_http_request(
             return Err(e);
         }
     }
-    let response = String::from_utf8_lossy(&response);
-    let Some((head, body)) = response.split_once("\r\n\r\n") else {
+    let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
         return Err(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
-            format!("no complete HTTP answer, got {response:?}"),
+            format!(
+                "no complete HTTP answer, got {:?}",
+                String::from_utf8_lossy(&response)
+            ),
         ));
     };
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let body = &response[split + 4..];
     let status = head
         .split_whitespace()
         .nth(1)
@@ -274,24 +292,34 @@ pub fn try_http_request(
     let body = if chunked {
         dechunk(body)
     } else {
-        body.to_owned()
+        body.to_vec()
     };
-    Ok((status, body))
+    Ok((status, head, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// The value of header `name` (any case) in a response `head`, if present.
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
 }
 
 /// The payload of a `Transfer-Encoding: chunked` body.
-fn dechunk(mut rest: &str) -> String {
-    let mut body = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let size = size.split(';').next().unwrap_or("").trim();
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let line = String::from_utf8_lossy(&rest[..end]);
+        let size = line.split(';').next().unwrap_or("").trim();
         let size =
             usize::from_str_radix(size, 16).unwrap_or_else(|_| panic!("bad chunk size {size:?}"));
         if size == 0 {
             break;
         }
-        body.push_str(&after[..size]);
+        let after = &rest[end + 2..];
+        body.extend_from_slice(&after[..size]);
         let next = &after[size..];
-        rest = next.strip_prefix("\r\n").unwrap_or(next);
+        rest = next.strip_prefix(b"\r\n").unwrap_or(next);
     }
     body
 }
