@@ -5,38 +5,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-/// Why the config cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Read {
-        /// The config file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// TOML syntax, a wrong type or an unknown key.
-    #[error("{path}: {message}")]
-    Parse {
-        /// The config file.
-        path: PathBuf,
-        /// What and where.
-        message: String,
-    },
-    /// A value that parses but cannot work.
-    #[error("{path}: {key}: {message}")]
-    Invalid {
-        /// The config file.
-        path: PathBuf,
-        /// The key, as `section.key`.
-        key: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-}
+use cloud_api::config::duration;
+pub use cloud_api::config::{ConfigError, PostgresConfig};
 
 /// The whole config.
 #[derive(Debug, Clone, Deserialize)]
@@ -78,17 +50,6 @@ impl Default for HttpConfig {
             request_timeout: default_request_timeout(),
         }
     }
-}
-
-/// `[postgres]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostgresConfig {
-    /// A libpq-style URL, e.g. `postgres://sync@127.0.0.1:5432/farm`.
-    pub url: String,
-    /// Connections kept open.
-    #[serde(default = "default_pool_size")]
-    pub pool_size: usize,
 }
 
 /// Which InfluxDB write API to speak.
@@ -140,53 +101,19 @@ const fn default_max_decompressed_mib() -> u32 {
 const fn default_request_timeout() -> Duration {
     Duration::from_secs(60)
 }
-const fn default_pool_size() -> usize {
-    8
-}
 const fn default_influx_timeout() -> Duration {
     Duration::from_secs(30)
-}
-
-fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(d)?;
-    humantime::parse_duration(&text)
-        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration ({e})")))
 }
 
 impl Config {
     /// Reads and checks the config at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Config::parse(path, &text)
+        Config::parse(path, &cloud_api::config::read(path)?)
     }
 
     /// Parses and checks config `text` (as if read from `path`).
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let parse_error = |message: String| ConfigError::Parse {
-            path: path.to_owned(),
-            message,
-        };
-        let de = toml::Deserializer::parse(text).map_err(|e| parse_error(e.to_string()))?;
-        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-            let key = e.path().to_string();
-            let message = e.inner().message().to_owned();
-            parse_error(if key == "." {
-                message
-            } else {
-                format!("{key}: {message}")
-            })
-        })?;
-        config
-            .check()
-            .map_err(|(key, message)| ConfigError::Invalid {
-                path: path.to_owned(),
-                key,
-                message,
-            })?;
-        Ok(config)
+        cloud_api::config::parse_toml(path, text, Config::check)
     }
 
     fn check(&self) -> Result<(), (&'static str, String)> {
@@ -200,13 +127,7 @@ impl Config {
         if http.request_timeout.is_zero() {
             return Err(("http.request_timeout", "must be more than 0".into()));
         }
-        if self.postgres.url.parse::<tokio_postgres::Config>().is_err() {
-            let message = "is not a PostgreSQL URL (postgres://user@host:port/db)";
-            return Err(("postgres.url", message.into()));
-        }
-        if self.postgres.pool_size == 0 {
-            return Err(("postgres.pool_size", "must be at least 1".into()));
-        }
+        self.postgres.check()?;
         self.influxdb.check()
     }
 }

@@ -89,7 +89,7 @@ fn main() -> ExitCode {
         Command::Run { .. } => {
             let shutdown = {
                 let _entered = runtime.enter();
-                shutdown_signal()
+                cloud_api::run::shutdown_signal()
             };
             runtime
                 .block_on(sync_service::run::serve(config, shutdown))
@@ -138,27 +138,4 @@ async fn provision(config: &Config, tenant: &str, farm: &str, device: &str) -> R
          keep the token above: it is not stored and cannot be shown again"
     );
     Ok(())
-}
-
-/// Registered at once; completes on the first SIGTERM or SIGINT.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    use tokio::signal::unix::{signal, SignalKind};
-    let streams = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    );
-    async move {
-        match streams {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => tracing::info!("SIGTERM received."),
-                    _ = int.recv() => tracing::info!("SIGINT received."),
-                }
-            }
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::error!(error = %e, "Cannot listen for signals; stop with SIGKILL.");
-                std::future::pending::<()>().await;
-            }
-        }
-    }
 }

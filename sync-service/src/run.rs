@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::app::{app, AppState};
 use crate::config::Config;
@@ -32,29 +31,14 @@ pub enum StartError {
     Serve(std::io::Error),
 }
 
-/// A pool of `size` connections to `url` (checked by the config).
+/// A pool of `size` connections to `url` (checked by the config), sessions in UTC.
 pub fn pool(url: &str, size: usize) -> Result<deadpool_postgres::Pool, StartError> {
-    let config: tokio_postgres::Config = url
-        .parse()
-        .map_err(|e: tokio_postgres::Error| StartError::Postgres(e.to_string()))?;
-    let manager = deadpool_postgres::Manager::new(config, tokio_postgres::NoTls);
-    deadpool_postgres::Pool::builder(manager)
-        .max_size(size)
-        .runtime(deadpool_postgres::Runtime::Tokio1)
-        .wait_timeout(Some(Duration::from_secs(10)))
-        .create_timeout(Some(Duration::from_secs(10)))
-        .build()
-        .map_err(|e| StartError::Postgres(e.to_string()))
+    cloud_api::run::pool(url, size, None).map_err(|e| StartError::Postgres(e.to_string()))
 }
 
 /// Applies the schema's migrations through a connection from `pool`.
 pub async fn migrate(pool: &deadpool_postgres::Pool) -> Result<Vec<i32>, StartError> {
-    let mut client = pool
-        .get()
-        .await
-        .map_err(|e| StartError::Postgres(e.to_string()))?;
-    let client: &mut tokio_postgres::Client = &mut client;
-    cloud_api::db::migrate(client)
+    cloud_api::run::migrate(pool)
         .await
         .map_err(|e| StartError::Postgres(e.to_string()))
 }
