@@ -173,13 +173,19 @@ pub async fn run(
             outbox: outbox.clone(),
             token_hash: config.http.api_token_hash.clone(),
         };
+        let harvests = crate::harvest::HarvestState {
+            api: api.clone(),
+            catalogue: Arc::new(crate::harvest::Catalogue::from_config(&config)),
+        };
         let mut stopped = http_stopped.clone();
         let stop = async move {
             let _ = stopped.changed().await;
         };
         tokio::spawn(crate::http::serve(
             listener,
-            crate::http::app(metrics).merge(crate::api::router(api)),
+            crate::http::app(metrics)
+                .merge(crate::api::router(api))
+                .merge(crate::harvest::router(harvests)),
             stop,
         ))
     });

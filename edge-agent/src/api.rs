@@ -6,6 +6,7 @@
 //! - `PUT /api/actuators/{name}/override` `{"state": "on", "for": "30m"}` (or
 //!   `"until": <unix ms>`): hold an actuator on or off until the override expires.
 //! - `DELETE /api/actuators/{name}/override`: end it.
+//! - `POST /api/harvests`, `GET /api/harvests`: harvest entry, in [`crate::harvest`].
 //!
 //! Changes need `Authorization: Bearer <token>` matching `http.api_token_hash`; without that
 //! key they are refused (403). Each change is saved (it survives a restart) and its event is
@@ -51,7 +52,7 @@ pub fn router(state: ApiState) -> Router {
 
 /// An answer that is not a success.
 #[derive(Debug)]
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub(crate) StatusCode, pub(crate) String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -193,7 +194,7 @@ async fn apply(api: &ApiState, request: Request) -> Result<Response, ApiError> {
 }
 
 /// Checks the bearer token against the configured hash (argon2, off the runtime's threads).
-async fn authorize(api: &ApiState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) async fn authorize(api: &ApiState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(hash) = api.token_hash.clone() else {
         return Err(ApiError(
             StatusCode::FORBIDDEN,

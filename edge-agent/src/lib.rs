@@ -19,6 +19,7 @@
 //! - [`sensors`]: turning the configured sensors into readers (direct, or on a bus thread).
 //! - [`agent`]: `run`: wires the parts together and shuts down cleanly.
 //! - [`api`]: the control API on the HTTP port: view, setpoints, manual overrides.
+//! - [`harvest`]: harvest entry on the HTTP port: checked, then a durable outbox event.
 #![deny(missing_docs)]
 
 pub mod actuators;
@@ -28,6 +29,7 @@ pub mod commission;
 pub mod config;
 pub mod control;
 pub mod fault;
+pub mod harvest;
 pub mod http;
 pub mod ingest;
 pub mod mqtt;

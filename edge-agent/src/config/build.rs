@@ -48,6 +48,8 @@ pub(super) struct Parts {
     pub control: Option<ControlConfig>,
     /// `[sync]`: `Some(None)` when the uplink is off.
     pub sync: Option<Option<SyncConfig>>,
+    /// The `[[products]]` that are complete and valid, in file order.
+    pub products: Vec<super::products::ProductConfig>,
 }
 
 /// Checks and converts every section that could be read.
@@ -78,6 +80,7 @@ pub(super) fn build(raw: RawSections, problems: &mut Vec<Problem>) -> Parts {
         actuators,
         control,
         sync: raw.sync.map(|sync| build_sync(sync, problems)),
+        products: super::products::build_products(raw.products, problems),
     }
 }
 

@@ -92,6 +92,7 @@ fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Confi
             actuators: parts.actuators,
             control,
             sync,
+            products: parts.products,
         }),
         // A section is `None` only after its problem was recorded, so `problems` is not
         // empty here.

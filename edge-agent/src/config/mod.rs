@@ -11,6 +11,8 @@
 //!   and `[[loops]]` (per kind), schema to [`crate::control::ControlConfig`].
 //! - `sync.rs`: `[sync]` (the uplink), schema to [`SyncConfig`], and reading its token and
 //!   CA files.
+//! - `products.rs`: `[[products]]` (the catalogue harvests refer to), schema to
+//!   [`ProductConfig`].
 //! - `settings.rs`: the typed, validated settings.
 //! - `data_dir.rs`: the read-only check that the data directory is usable.
 //! - `load.rs`: [`load`] and [`parse`]; `error.rs`: [`ConfigError`] and [`Problem`].
@@ -24,6 +26,7 @@ mod load;
 mod loop_kinds;
 mod loops;
 mod mqtt;
+mod products;
 mod raw;
 mod sensors;
 mod settings;
@@ -36,6 +39,7 @@ mod tests;
 pub use error::{ConfigError, Problem};
 pub use load::{load, parse};
 pub use mqtt::{HttpConfig, MqttConfig};
+pub use products::{sku_problem, ProductConfig, Unit};
 pub use settings::{
     ActuatorConfig, ActuatorOutput, AgentConfig, Config, LogLevel, OutboxSettings, SensorConfig,
     SensorKind, SimulationConfig, Synchronous,

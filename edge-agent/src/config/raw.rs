@@ -8,8 +8,8 @@
 //! deserialized on its own through `serde_path_to_error`, so a problem carries its full key
 //! path and one bad section does not hide the problems of the others; within a table, each bad
 //! key is reported and dropped and the table retried (see `deserialize` below). The schemas of
-//! `[mqtt]`, `[http]`, `[control]`, `[[loops]]` and `[sync]` live with their checks
-//! (`mqtt.rs`, `control.rs`, `loops.rs`, `sync.rs`).
+//! `[mqtt]`, `[http]`, `[control]`, `[[loops]]`, `[sync]` and `[[products]]` live with
+//! their checks (`mqtt.rs`, `control.rs`, `loops.rs`, `sync.rs`, `products.rs`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -247,10 +247,12 @@ pub(super) struct RawSections {
     pub loops: Vec<(usize, super::loops::RawLoop)>,
     /// `[sync]`.
     pub sync: Option<super::sync::RawSync>,
+    /// `[[products]]`, likewise.
+    pub products: Vec<(usize, super::products::RawProduct)>,
 }
 
 /// The top-level keys the file may have, in the order problems are reported.
-pub(super) const SECTIONS: [&str; 10] = [
+pub(super) const SECTIONS: [&str; 11] = [
     "agent",
     "outbox",
     "simulation",
@@ -261,6 +263,7 @@ pub(super) const SECTIONS: [&str; 10] = [
     "control",
     "loops",
     "sync",
+    "products",
 ];
 
 /// Splits the document into its sections and deserializes each, recording a problem for
@@ -269,7 +272,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     for key in doc.keys().filter(|key| !SECTIONS.contains(&key.as_str())) {
         problems.push(Problem::new(
             key.clone(),
-            "unknown key; expected one of `agent`, `outbox`, `simulation`, `mqtt`, `http`, `sensors`, `actuators`, `control`, `loops`, `sync`",
+            "unknown key; expected one of `agent`, `outbox`, `simulation`, `mqtt`, `http`, `sensors`, `actuators`, `control`, `loops`, `sync`, `products`",
         ));
     }
     let agent = section(&mut doc, "agent", problems);
@@ -282,6 +285,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     let control = section(&mut doc, "control", problems);
     let loops = array(&mut doc, "loops", problems);
     let sync = section(&mut doc, "sync", problems);
+    let products = array(&mut doc, "products", problems);
     RawSections {
         agent,
         outbox,
@@ -293,6 +297,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
         control,
         loops,
         sync,
+        products,
     }
 }
 

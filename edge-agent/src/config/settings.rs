@@ -35,6 +35,8 @@ pub struct Config {
     pub control: crate::control::ControlConfig,
     /// `[sync]`: the uplink to the sync-service; `None` when it is off.
     pub sync: Option<super::sync::SyncConfig>,
+    /// `[[products]]`, in file order: what harvests may be recorded for. Empty: any SKU.
+    pub products: Vec<super::products::ProductConfig>,
 }
 
 /// `[agent]`: who this device is and where it keeps its data.

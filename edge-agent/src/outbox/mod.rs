@@ -24,9 +24,11 @@
 //! - `schema`: opening the file, refusing foreign or corrupt files, creating the tables.
 //! - `store`: [`Store`], the single-threaded SQLite logic (append, pending, ack).
 //! - `quota`: eviction over `max_bytes` and pruning after `retain_local`.
+//! - `history`: stored events by kind, newest first (the harvest list).
 //! - `worker`: the thread that owns the store and [`Outbox`], the handle producers use.
 
 mod error;
+mod history;
 mod quota;
 mod schema;
 mod store;

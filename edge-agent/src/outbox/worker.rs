@@ -43,6 +43,7 @@ enum Msg {
     },
     Flush(Reply<Seq>),
     Backlog(Reply<(u64, Option<UnixMillis>)>),
+    Read(Box<dyn FnOnce(&Store) + Send>),
     Shutdown(Reply<Seq>),
 }
 
@@ -188,6 +189,20 @@ impl Outbox {
         self.request(Msg::Backlog).await
     }
 
+    /// Runs `read` against the store on the outbox thread (after what is queued before it)
+    /// and returns its answer: for views that need more than [`Outbox::stats`].
+    pub async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, OutboxError> + Send + 'static,
+    ) -> Result<T, OutboxError> {
+        self.request(|reply: Reply<T>| {
+            Msg::Read(Box::new(move |store| {
+                let _ = reply.send(read(store));
+            }))
+        })
+        .await
+    }
+
     /// Commits everything queued so far and returns the last committed seq.
     pub async fn flush(&self) -> Result<Seq, OutboxError> {
         self.request(Msg::Flush).await
@@ -281,6 +296,10 @@ impl Worker {
                 }
                 Ok(Msg::Backlog(reply)) => {
                     let _ = reply.send(self.store.backlog());
+                    false
+                }
+                Ok(Msg::Read(read)) => {
+                    read(&self.store);
                     false
                 }
                 Ok(Msg::Flush(reply)) => {
