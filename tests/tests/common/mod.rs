@@ -21,6 +21,10 @@ pub struct Edge {
     pub http: String,
     /// Lines added to `[sync]` (e.g. `ca_file`).
     pub sync_extra: String,
+    /// Lines added to `[http]` (e.g. `api_token_hash`).
+    pub http_extra: String,
+    /// Sections added at the end (e.g. `[[products]]`).
+    pub extra: String,
     dir: TempDir,
 }
 
@@ -31,8 +35,9 @@ pub enum Farm {
     Idle,
 }
 
-/// `sync_url` is `host:port` (plain HTTP) or a whole URL; `sync_extra` more `[sync]` keys.
-fn config(data: &Path, sync_url: &str, sync: bool, farm: Farm, sync_extra: &str) -> String {
+/// `sync_url` is `host:port` (plain HTTP) or a whole URL; `edge`'s extras go in `[sync]`,
+/// `[http]` and at the end.
+fn config(data: &Path, sync_url: &str, sync: bool, farm: Farm, edge: &Edge) -> String {
     let url = if sync_url.contains("://") {
         sync_url.to_owned()
     } else {
@@ -84,6 +89,7 @@ speed = 60.0
 
 [http]
 listen = "127.0.0.1:0"
+{http_extra}
 {farm}
 [sync]
 enabled = {sync}
@@ -94,8 +100,12 @@ interval = "200ms"
 timeout = "2s"
 max_backoff = "1s"
 {sync_extra}
+{extra}
 "#,
-        data = data.join("data").display()
+        data = data.join("data").display(),
+        sync_extra = edge.sync_extra,
+        http_extra = edge.http_extra,
+        extra = edge.extra,
     )
 }
 
@@ -108,13 +118,15 @@ impl Edge {
             process: None,
             http: String::new(),
             sync_extra: String::new(),
+            http_extra: String::new(),
+            extra: String::new(),
             dir,
         }
     }
 
     /// Starts the agent syncing to `sync_url` (if `sync`), running `farm`.
     pub fn start(&mut self, sync_url: &str, sync: bool, farm: Farm) {
-        let text = config(self.dir.path(), sync_url, sync, farm, &self.sync_extra);
+        let text = config(self.dir.path(), sync_url, sync, farm, self);
         std::fs::write(self.dir.path().join("edge.toml"), text).expect("write the config");
         let mut command = Command::new(workspace_bin("edge-agent"));
         command
