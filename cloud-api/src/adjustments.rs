@@ -9,7 +9,6 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -18,7 +17,7 @@ use serde::Deserialize;
 use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::request::{self, decimal, json, milli, Claim};
+use crate::request::{self, decimal, json, milli, Claim, RawBody};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +55,7 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     tenant: Tenant,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let key = request::required_idempotency_key(&headers)?;
     let request: Body = request::json_body(&headers, &body)?;

@@ -137,8 +137,9 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Tenant, ApiErro
     let key = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
         .filter(|k| !k.is_empty())
         .ok_or_else(|| unauthorized("send Authorization: Bearer <API key>"))?;
     let hash = crate::secrets::secret_hash(key);

@@ -2,7 +2,7 @@
 //! cloud-api and sync-service. Bad input is the client's to fix and is not logged as an
 //! error; internal failures get a generic message and the cause is logged.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -84,24 +84,6 @@ impl From<tokio_postgres::Error> for ApiError {
 impl From<deadpool_postgres::PoolError> for ApiError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         ApiError::unavailable("PostgreSQL", &e)
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        let message = rejection.body_text();
-        match rejection {
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as Content-Type: application/json",
-            ),
-            JsonRejection::JsonDataError(_) => ApiError::invalid(message),
-            JsonRejection::BytesRejection(_) => {
-                ApiError::new(rejection.status(), "body_rejected", message)
-            }
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", message),
-        }
     }
 }
 

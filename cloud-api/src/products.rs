@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::http::{cacheable, AppState};
+use crate::request::PathParam;
 
 /// One product with its availability, as JSON text. `$1` is the tenant.
 const PRODUCT_JSON: &str = "
@@ -176,7 +177,7 @@ pub async fn list(
 pub async fn one(
     State(state): State<Arc<AppState>>,
     tenant: Tenant,
-    Path(sku): Path<String>,
+    PathParam(sku): PathParam,
     headers: HeaderMap,
     query: Result<Query<OneQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -196,7 +197,7 @@ pub async fn one(
 pub async fn farm_inventory(
     State(state): State<Arc<AppState>>,
     tenant: Tenant,
-    Path(farm): Path<String>,
+    PathParam(farm): PathParam,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let db = state.pool.get().await?;

@@ -7,6 +7,8 @@
 //! different request is refused (422 `idempotency_key_reused`).
 
 use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -14,6 +16,45 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::Transaction;
 
 use crate::error::ApiError;
+
+/// A route's one path parameter; one that does not decode (not UTF-8) is 400 `bad_request`.
+pub struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PathParam(value)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
+}
+
+/// The request body as sent; over `http.max_body_kib` is 413 `too_large`.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(RawBody(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    "the body is over http.max_body_kib",
+                ))
+            }
+            Err(rejection) => Err(ApiError::new(
+                rejection.status(),
+                "bad_request",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
 
 /// The body as `T`: 415 unless JSON, 400 if malformed, 422 if well-formed but wrong.
 pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {

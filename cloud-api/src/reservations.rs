@@ -11,8 +11,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -22,7 +21,7 @@ use uuid::Uuid;
 use crate::auth::Tenant;
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::request::{self, decimal, json, milli, Claim};
+use crate::request::{self, decimal, json, milli, Claim, PathParam, RawBody};
 
 /// The most items one reservation may hold.
 const MAX_ITEMS: usize = 100;
@@ -109,7 +108,7 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     tenant: Tenant,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let key = request::required_idempotency_key(&headers)?;
     let request: CreateBody = request::json_body(&headers, &body)?;
@@ -209,7 +208,7 @@ async fn available_milli(tx: &Transaction<'_>, product_id: i64) -> Result<i64, A
 pub async fn show(
     State(state): State<Arc<AppState>>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let db = state.pool.get().await?;
@@ -255,7 +254,7 @@ async fn close(tx: &Transaction<'_>, id: Uuid, status: &str) -> Result<(), ApiEr
 pub async fn release(
     State(state): State<Arc<AppState>>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let mut db = state.pool.get().await?;
@@ -284,7 +283,7 @@ pub async fn release(
 pub async fn commit(
     State(state): State<Arc<AppState>>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;

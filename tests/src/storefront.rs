@@ -33,8 +33,8 @@ pub struct Storefront {
 pub type ProductSpec<'a> = (&'a str, &'a str, u32);
 
 impl Storefront {
-    /// Its own PostgreSQL and the service; `extra` is appended to the config (e.g.
-    /// `"[rate_limit]\nper_second = 5\n"`).
+    /// Its own PostgreSQL and the service; `extra` is added to the config (e.g.
+    /// `"[rate_limit]\nper_second = 5\n"`; `[http]` keys join the `[http]` table).
     pub fn start(extra: &str) -> Storefront {
         let postgres = Postgres::start();
         let url = postgres.create_database("farm");
@@ -51,13 +51,22 @@ impl Storefront {
         let config = dir.path().join("cloud-api.toml");
         // A generous pool and rate limit unless `extra` says otherwise: tests that race
         // requests want them to race in PostgreSQL, not in the pool's queue.
+        // `extra`'s own `[http]` keys join the `[http]` table written here.
+        let (http, rest) = match extra.split_once("[http]\n") {
+            Some((before, after)) => {
+                let end = after.find("\n[").map_or(after.len(), |i| i + 1);
+                (&after[..end], format!("{before}{}", &after[end..]))
+            }
+            None => ("", extra.to_owned()),
+        };
         let mut text = format!(
-            "[http]\nlisten = \"127.0.0.1:{port}\"\n\n[postgres]\nurl = \"{url}\"\npool_size = 64\n\n"
+            "[http]\nlisten = \"127.0.0.1:{port}\"\n{http}\n\
+             [postgres]\nurl = \"{url}\"\npool_size = 64\n\n"
         );
-        if !extra.contains("[rate_limit]") {
+        if !rest.contains("[rate_limit]") {
             text.push_str("[rate_limit]\nper_second = 100000\nburst = 100000\n\n");
         }
-        text.push_str(extra);
+        text.push_str(&rest);
         std::fs::write(&config, text).expect("write the cloud-api config");
         let mut storefront = Storefront {
             service: None,
