@@ -135,6 +135,7 @@ pub async fn create(
     let answer: String = row.get(0);
     request::remember(&tx, tenant.id, &key, StatusCode::CREATED, &answer).await?;
     tx.commit().await?;
+    state.cache.forget(product_id);
     state.metrics.adjustments.fetch_add(1, Relaxed);
     Ok(json(StatusCode::CREATED, answer))
 }

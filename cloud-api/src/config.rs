@@ -150,6 +150,10 @@ pub struct HttpConfig {
     /// stops working within this time).
     #[serde(default = "default_key_cache_ttl", deserialize_with = "duration")]
     pub key_cache_ttl: Duration,
+    /// The longest a product's availability is served from the cache (which drops it at
+    /// once on any change); `"0s"` turns the cache off.
+    #[serde(default = "default_read_cache_max_age", deserialize_with = "duration")]
+    pub read_cache_max_age: Duration,
 }
 
 impl Default for HttpConfig {
@@ -160,6 +164,7 @@ impl Default for HttpConfig {
             max_body_kib: default_max_body_kib(),
             cache_max_age: default_cache_max_age(),
             key_cache_ttl: default_key_cache_ttl(),
+            read_cache_max_age: default_read_cache_max_age(),
         }
     }
 }
@@ -220,6 +225,9 @@ const fn default_cache_max_age() -> Duration {
 }
 const fn default_key_cache_ttl() -> Duration {
     Duration::from_secs(10)
+}
+const fn default_read_cache_max_age() -> Duration {
+    Duration::from_secs(60)
 }
 const fn default_hold_ttl() -> Duration {
     Duration::from_secs(15 * 60)

@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "storefront",
         include_str!("../migrations/0003_storefront.sql"),
     ),
+    (
+        4,
+        "stock_notify",
+        include_str!("../migrations/0004_stock_notify.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("FARM" in ASCII).

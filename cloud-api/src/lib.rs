@@ -8,6 +8,7 @@
 //! - [`http`]: the router, its layers, health endpoints, caching answers.
 //! - [`auth`]: API keys and the rate limit per key.
 //! - [`products`]: availability reads.
+//! - [`cache`]: the read cache of availability, kept exact by PostgreSQL notifications.
 //! - [`reservations`]: holds, commits (first expired, first out), releases.
 //! - [`adjustments`]: stock changes that are not sales.
 //! - [`request`]: strict JSON bodies, exact quantities, `Idempotency-Key`.
@@ -20,6 +21,7 @@
 pub mod adjustments;
 pub mod admin;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -42,9 +42,35 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition (with the read cache's figures).
+    pub fn render(&self, cache: &crate::cache::ReadCache) -> String {
         let mut out = String::new();
+        let cache_figures = [
+            (
+                "farm_api_read_cache_live",
+                "gauge",
+                "1 while availability is cached (the stock listener is connected).",
+                u64::from(cache.is_live()),
+            ),
+            (
+                "farm_api_read_cache_hits_total",
+                "counter",
+                "Availability reads answered from the cache.",
+                cache.hits.load(Relaxed),
+            ),
+            (
+                "farm_api_stock_notifications_total",
+                "counter",
+                "Stock-change notifications heard.",
+                cache.notifications.load(Relaxed),
+            ),
+        ];
+        for (name, kind, help, value) in cache_figures {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
         let counters = [
             (
                 "farm_api_rate_limited_total",

@@ -5,9 +5,11 @@
 //! holds (`reserved`), never below 0; `status` is `out_of_stock` at 0, `low_stock` at or
 //! below the product's `low_stock_threshold`, else `in_stock`. PostgreSQL builds the JSON
 //! (quantities as exact decimals, times in RFC 3339 UTC); the answers carry an `ETag` and
-//! `Cache-Control` ([`crate::http::cacheable`]).
+//! `Cache-Control` ([`crate::http::cacheable`]). One product's availability is served from
+//! [`crate::cache`] while nothing changed.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -20,7 +22,9 @@ use crate::error::ApiError;
 use crate::http::{cacheable, AppState};
 use crate::request::PathParam;
 
-/// One product with its availability, as JSON text. `$1` is the tenant.
+/// One product with its availability, as JSON text, then its SKU, its id and the seconds
+/// until its availability changes by the clock alone (a hold or lot expiring; NULL if
+/// never). `$1` is the tenant.
 const PRODUCT_JSON: &str = "
 SELECT json_build_object(
     'sku', p.sku, 'name', p.name, 'unit', p.unit,
@@ -31,7 +35,15 @@ SELECT json_build_object(
     'on_hand', s.on_hand, 'reserved', r.reserved,
     'low_stock_threshold', p.low_stock_threshold,
     'next_best_before', s.next_best_before,
-    'farms', s.farms)::text, p.sku
+    'farms', s.farms)::text, p.sku, p.id,
+    extract(epoch FROM (
+        SELECT min(t) FROM (
+            SELECT min(held_until) AS t FROM reservation_items
+            WHERE product_id = p.id AND held_until > now()
+            UNION ALL
+            SELECT min(best_before) FROM lots
+            WHERE product_id = p.id AND remaining > 0 AND best_before > now()) changes
+    ) - now())::float8
 FROM products p
 CROSS JOIN LATERAL (
     SELECT coalesce(sum(on_hand), 0) AS on_hand, min(next_best_before) AS next_best_before,
@@ -183,14 +195,32 @@ pub async fn one(
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
     let fields = selection(query.fields.as_deref())?;
-    let db = state.pool.get().await?;
-    let statement = db
-        .prepare_cached(&format!("{PRODUCT_JSON} AND p.sku = $2"))
-        .await?;
-    let row = db.query_opt(&statement, &[&tenant.id, &sku]).await?;
-    let row = row.ok_or_else(|| ApiError::not_found(format!("product {sku:?}")))?;
-    let body = select(row.get(0), fields.as_deref())?;
-    Ok(cacheable(&state, &headers, body))
+    let answer = match state.cache.get(tenant.id, &sku) {
+        Some(answer) => answer,
+        None => {
+            let generation = state.cache.generation();
+            let db = state.pool.get().await?;
+            let statement = db
+                .prepare_cached(&format!("{PRODUCT_JSON} AND p.sku = $2"))
+                .await?;
+            let row = db.query_opt(&statement, &[&tenant.id, &sku]).await?;
+            let row = row.ok_or_else(|| ApiError::not_found(format!("product {sku:?}")))?;
+            let answer = crate::http::answer(row.get(0));
+            let valid_for = row
+                .get::<_, Option<f64>>(3)
+                .map(|s| Duration::try_from_secs_f64(s).unwrap_or_default());
+            let key = (tenant.id, sku);
+            state
+                .cache
+                .put(generation, key, row.get(2), answer.clone(), valid_for);
+            answer
+        }
+    };
+    if fields.is_some() {
+        let body = select(answer.body.to_string(), fields.as_deref())?;
+        return Ok(cacheable(&state, &headers, body));
+    }
+    Ok(crate::http::respond(&state, &headers, &answer))
 }
 
 /// `GET /v1/farms/{farm}/inventory`: a farm's lots with stock left, by product.

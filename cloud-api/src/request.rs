@@ -190,9 +190,34 @@ pub async fn remember(
     Ok(())
 }
 
-/// A JSON answer from JSON text.
+/// A JSON answer from JSON text (PostgreSQL's, compacted).
 pub fn json(status: StatusCode, body: String) -> Response {
+    let body = compact(&body);
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// JSON text without the whitespace PostgreSQL's `json_build_object` and `json_agg` put
+/// between tokens (`{"a" : 1}` → `{"a":1}`); strings are left as they are.
+pub fn compact(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -211,6 +236,20 @@ mod tests {
         assert_eq!(decimal(2500), "2.500");
         assert_eq!(decimal(-1), "-0.001");
         assert_eq!(decimal(0), "0.000");
+    }
+
+    #[test]
+    fn compacting_keeps_strings_and_drops_whitespace_between_tokens() {
+        let pg = "{\"sku\" : \"A B\", \"q\\\" x\" : [1, \n 2], \"n\" : null}";
+        assert_eq!(
+            compact(pg),
+            "{\"sku\":\"A B\",\"q\\\" x\":[1,2],\"n\":null}"
+        );
+        let value: serde_json::Value = serde_json::from_str(pg).unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&compact(pg)).unwrap(),
+            value
+        );
     }
 
     #[test]

@@ -186,6 +186,7 @@ pub async fn create(
     let answer = reservation_json(&*tx, id, tenant.id).await?;
     request::remember(&tx, tenant.id, &key, StatusCode::CREATED, &answer).await?;
     tx.commit().await?;
+    lines.iter().for_each(|(p, _, _)| state.cache.forget(*p));
     state.metrics.holds_placed.fetch_add(1, Relaxed);
     Ok(json(StatusCode::CREATED, answer))
 }
@@ -234,19 +235,22 @@ async fn lock(tx: &Transaction<'_>, id: Uuid, tenant: i64) -> Result<String, Api
         .get(0))
 }
 
-/// Marks a reservation closed with `status`; its items stop counting as held.
-async fn close(tx: &Transaction<'_>, id: Uuid, status: &str) -> Result<(), ApiError> {
+/// Marks a reservation closed with `status`; its items stop counting as held. Returns their
+/// products.
+async fn close(tx: &Transaction<'_>, id: Uuid, status: &str) -> Result<Vec<i64>, ApiError> {
     tx.execute(
         "UPDATE reservations SET status = $2, closed_at = now() WHERE id = $1",
         &[&id, &status],
     )
     .await?;
-    tx.execute(
-        "UPDATE reservation_items SET held_until = NULL WHERE reservation_id = $1",
-        &[&id],
-    )
-    .await?;
-    Ok(())
+    let products = tx
+        .query(
+            "UPDATE reservation_items SET held_until = NULL WHERE reservation_id = $1
+             RETURNING product_id",
+            &[&id],
+        )
+        .await?;
+    Ok(products.iter().map(|r| r.get(0)).collect())
 }
 
 /// `DELETE /v1/reservations/{id}`: release a hold (200 again for a released or expired
@@ -267,8 +271,12 @@ pub async fn release(
             ))
         }
         "held" => {
-            close(&tx, id, "released").await?;
+            let products = close(&tx, id, "released").await?;
+            let answer = reservation_json(&*tx, id, tenant.id).await?;
+            tx.commit().await?;
+            products.into_iter().for_each(|p| state.cache.forget(p));
             state.metrics.holds_released.fetch_add(1, Relaxed);
+            return Ok(json(StatusCode::OK, answer));
         }
         _ => {}
     }
@@ -320,9 +328,10 @@ pub async fn commit(
         let (product_id, sku, quantity): (i64, &str, i64) = (item.get(0), item.get(1), item.get(2));
         consume_fefo(&tx, id, product_id, sku, quantity).await?;
     }
-    close(&tx, id, "committed").await?;
+    let products = close(&tx, id, "committed").await?;
     let answer = reservation_json(&*tx, id, tenant.id).await?;
     tx.commit().await?;
+    products.into_iter().for_each(|p| state.cache.forget(p));
     state.metrics.holds_committed.fetch_add(1, Relaxed);
     Ok(json(StatusCode::OK, answer))
 }
@@ -375,27 +384,4 @@ async fn consume_fefo(
         ));
     }
     Ok(())
-}
-
-/// Marks held reservations past their expiry `expired`; returns how many.
-pub async fn sweep(db: &impl tokio_postgres::GenericClient) -> Result<u64, tokio_postgres::Error> {
-    let expired = db
-        .query(
-            "UPDATE reservations SET status = 'expired', closed_at = expires_at
-             WHERE status = 'held' AND expires_at <= now() RETURNING id",
-            &[],
-        )
-        .await?;
-    let ids: Vec<Uuid> = expired.iter().map(|r| r.get(0)).collect();
-    db.execute(
-        "UPDATE reservation_items SET held_until = NULL WHERE reservation_id = ANY($1)",
-        &[&ids],
-    )
-    .await?;
-    db.execute(
-        "DELETE FROM idempotency_keys WHERE created_at < now() - interval '1 day'",
-        &[],
-    )
-    .await?;
-    Ok(ids.len() as u64)
 }

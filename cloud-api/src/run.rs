@@ -1,10 +1,13 @@
 //! Start-up and serving: connect to PostgreSQL (and bring the schema up to date), bind, log
-//! the address, sweep expired holds in the background, serve until `shutdown` completes.
+//! the address, sweep expired holds and listen for stock changes in the background, serve
+//! until `shutdown` completes.
 
 use std::future::Future;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
+
+use uuid::Uuid;
 
 use crate::config::Config;
 use crate::http::{app, AppState, SWEEP_EVERY};
@@ -77,7 +80,13 @@ pub async fn serve(
     )?;
     migrate(&pool).await?;
     let listen = config.http.listen;
+    let pg_config: tokio_postgres::Config = config
+        .postgres
+        .url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| StartError::Postgres(e.to_string()))?;
     let state = Arc::new(AppState::new(config, pool));
+    let listener_task = tokio::spawn(crate::cache::listen(state.cache.clone(), pg_config));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| StartError::Bind {
@@ -92,6 +101,7 @@ pub async fn serve(
         .await
         .map_err(StartError::Serve);
     sweeper.abort();
+    listener_task.abort();
     served
 }
 
@@ -102,9 +112,7 @@ async fn sweep_forever(state: Arc<AppState>) {
     loop {
         every.tick().await;
         let swept = match state.pool.get().await {
-            Ok(db) => crate::reservations::sweep(&**db)
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(db) => sweep(&**db).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         match swept {
@@ -114,6 +122,29 @@ async fn sweep_forever(state: Arc<AppState>) {
             Err(e) => tracing::warn!(error = %e, "Sweeping expired holds failed; will retry."),
         }
     }
+}
+
+/// Marks held reservations past their expiry `expired`; returns how many.
+async fn sweep(db: &impl tokio_postgres::GenericClient) -> Result<u64, tokio_postgres::Error> {
+    let expired = db
+        .query(
+            "UPDATE reservations SET status = 'expired', closed_at = expires_at
+             WHERE status = 'held' AND expires_at <= now() RETURNING id",
+            &[],
+        )
+        .await?;
+    let ids: Vec<Uuid> = expired.iter().map(|r| r.get(0)).collect();
+    db.execute(
+        "UPDATE reservation_items SET held_until = NULL WHERE reservation_id = ANY($1)",
+        &[&ids],
+    )
+    .await?;
+    db.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - interval '1 day'",
+        &[],
+    )
+    .await?;
+    Ok(ids.len() as u64)
 }
 
 /// A future registered at once (so a signal during start-up is not lost) that completes on the first SIGTERM or SIGINT.

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{free_port, temp_dir, try_http_exchange, workspace_bin, Postgres, Process, TempDir};
+use crate::{
+    free_port, temp_dir, try_http_exchange, wait_until, workspace_bin, Postgres, Process, TempDir,
+};
 
 /// How long the service may take to start.
 const START: Duration = Duration::from_secs(60);
@@ -91,6 +93,19 @@ impl Storefront {
         let addr = process.wait_for_address("HTTP", START);
         assert_eq!(addr, self.addr, "the service moved");
         self.service = Some(process);
+        // Tests run with the read cache live (unless their config turns it off), so what
+        // they see does not depend on when the stock listener happens to connect.
+        let config = std::fs::read_to_string(&self.config).unwrap_or_default();
+        if !config.contains("read_cache_max_age = \"0s\"") {
+            wait_until("the stock listener connects", START, || {
+                self.metric("farm_api_read_cache_live") == 1.0
+            });
+        }
+    }
+
+    /// A value from the service's `/metrics` (0 if absent).
+    pub fn metric(&self, series: &str) -> f64 {
+        crate::metric(&self.addr, series).unwrap_or(0.0)
     }
 
     /// `cloud-api <args> --config <config>`, run to completion: (exit code, stdout, stderr).
@@ -189,7 +204,13 @@ impl Storefront {
              FROM f, e, products p WHERE p.tenant_id = f.tenant_id AND p.sku = '{sku}'
              RETURNING id"
         );
+        let heard = self.metric("farm_api_stock_notifications_total");
         let id = self.sql(&sql);
+        // Like any change made elsewhere (sync-service), the service learns of it by a
+        // notification; reads after this one see the lot.
+        wait_until("the service hears of the new lot", START, || {
+            self.metric("farm_api_stock_notifications_total") > heard
+        });
         id.parse()
             .unwrap_or_else(|_| panic!("no lot made for {tenant}/{farm}/{sku}: {id:?}"))
     }
