@@ -15,7 +15,10 @@ fn reads_are_cached_until_a_change_is_heard_from_anywhere() {
     let hits = storefront.metric("farm_api_read_cache_hits_total");
     assert_eq!(available(), 4.0);
     assert_eq!(available(), 4.0);
-    assert_eq!(storefront.metric("farm_api_read_cache_hits_total"), hits + 2.0);
+    assert_eq!(
+        storefront.metric("farm_api_read_cache_hits_total"),
+        hits + 2.0
+    );
 
     // A change written straight into PostgreSQL (as another instance or a person would).
     let heard = storefront.metric("farm_api_stock_notifications_total");
@@ -42,10 +45,17 @@ fn nothing_is_served_from_the_cache_while_it_cannot_hear_changes() {
         storefront.metric("farm_api_read_cache_live") == 0.0
     });
     // What changes while the listener is away is never hidden behind an old answer.
-    storefront.postgres.as_mut().expect("own PostgreSQL").start_again();
+    storefront
+        .postgres
+        .as_mut()
+        .expect("own PostgreSQL")
+        .start_again();
     storefront.sql("UPDATE lots SET remaining = 3");
     wait_until("the listener is back", Duration::from_secs(30), || {
         storefront.metric("farm_api_read_cache_live") == 1.0
     });
-    assert_eq!(storefront.get("/v1/products/OYS-1", &key).1["available"], 3.0);
+    assert_eq!(
+        storefront.get("/v1/products/OYS-1", &key).1["available"],
+        3.0
+    );
 }
