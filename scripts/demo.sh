@@ -3,14 +3,18 @@
 # minutes of farm time per real minute) regulating a fruiting room's humidity, CO2 and
 # temperature, buffering every reading and event in its SQLite outbox under ./demo/farm-data
 # and syncing them every 2 s to a local sync-service, which writes the readings to InfluxDB
-# (database "farm") and the events to PostgreSQL.
+# (database "farm") and the events to PostgreSQL, where harvest events become stock that the
+# storefront API (cloud-api) sells.
 #
 # The cloud side runs as throwaway processes started here (as root, installing Debian's
 # influxdb, influxdb-client, postgresql, sqlite3 and curl when missing): a PostgreSQL cluster
 # on 127.0.0.1:54329 and an influxd on 127.0.0.1:8086 (each the next free port if that one is
-# taken), the sync-service on 127.0.0.1:8470, with their data, configs and logs under
-# ./demo/cloud; the device is provisioned with `sync-service provision` and its token written
-# to ./demo/device-token. Each run starts afresh (demo/cloud, demo/farm-data and the token are
+# taken), the sync-service on 127.0.0.1:8470 and cloud-api on 127.0.0.1:8480, with their data,
+# configs and logs under ./demo/cloud; the device is provisioned with `sync-service provision`
+# and its token written to ./demo/device-token, the catalogue (two products) made with
+# `cloud-api product add` and a storefront key written to ./demo/storefront-key. Once the agent
+# runs, the demo records a harvest at the edge (POST /api/harvests) and shows it arriving as
+# availability in the storefront API. Each run starts afresh (demo/cloud, demo/farm-data and the token are
 # removed first), and everything started here is stopped when the script exits, also on
 # Ctrl-C or an error.
 #
@@ -36,23 +40,24 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -q && apt-get install -y -q "${missing[@]}"
 fi
 
-echo "==> building edge-agent and sync-service (release)"
-cargo build --release --locked -p edge-agent -p sync-service
+echo "==> building edge-agent, sync-service and cloud-api (release)"
+cargo build --release --locked -p edge-agent -p sync-service -p cloud-api
 bin="$root/target/release/edge-agent"
 sync_bin="$root/target/release/sync-service"
+api_bin="$root/target/release/cloud-api"
 
 CLOUD_DIR="$root/demo/cloud"
 mkdir -p demo
 # Whatever an earlier demo left: processes (if it was killed), then the data.
 cloud_kill_leftovers
-rm -rf demo/cloud demo/farm-data demo/device-token
+rm -rf demo/cloud demo/farm-data demo/device-token demo/storefront-key
 mkdir -p demo/cloud
 
 on_exit() {
     local status=$?
     trap - EXIT INT TERM
     if [ "${#CLOUD_PIDS[@]}" -gt 0 ]; then
-        echo "==> stopping the cloud side (sync-service, influxd, PostgreSQL)"
+        echo "==> stopping the cloud side (cloud-api, sync-service, influxd, PostgreSQL)"
         cloud_stop
     fi
     exit "$status"
@@ -116,6 +121,26 @@ cloud_spawn sync-service "$CLOUD_DIR/sync-service.log" "$root" \
     env RUST_LOG=info "$sync_bin" run --config "$CLOUD_DIR/sync.toml"
 cloud_wait sync-service 60 http_ok "http://127.0.0.1:$sync_port/readyz"
 echo "    sync-service on 127.0.0.1:$sync_port; device $device of farm demo-farm (tenant demo)"
+
+api_port=$(free_port 8480)
+cat >demo/cloud/api.toml <<TOML
+# The demo's cloud-api (storefront): written by scripts/demo.sh.
+[http]
+listen = "127.0.0.1:$api_port"
+
+[postgres]
+url = "postgres://postgres@127.0.0.1:$PG_PORT/sync"
+TOML
+api() { "$api_bin" "$@" --config demo/cloud/api.toml 2>>demo/cloud/admin.log; }
+api product add --tenant demo --sku OYS-BLUE --name "Blue oyster mushrooms" --unit kg \
+    --shelf-life-days 7 --low-stock-threshold 2 >/dev/null
+api product add --tenant demo --sku LION-EA --name "Lion's mane, whole" --unit each \
+    --shelf-life-days 5 >/dev/null
+(umask 077 && api key add --tenant demo --name demo-shop >demo/storefront-key)
+cloud_spawn cloud-api "$CLOUD_DIR/cloud-api.log" "$root" \
+    env RUST_LOG=info "$api_bin" run --config "$CLOUD_DIR/api.toml"
+cloud_wait cloud-api 60 http_ok "http://127.0.0.1:$api_port/readyz"
+echo "    cloud-api on 127.0.0.1:$api_port; products OYS-BLUE (kg) and LION-EA (each)"
 echo "    the cloud side took $((SECONDS - started)) s to start"
 
 cat >>demo/config.toml <<TOML
@@ -133,6 +158,16 @@ enabled = true
 url = "http://127.0.0.1:$sync_port"
 token_file = "device-token"
 interval = "2s"
+
+[[products]]
+sku = "OYS-BLUE"
+name = "Blue oyster mushrooms"
+unit = "kg"
+
+[[products]]
+sku = "LION-EA"
+name = "Lion's mane, whole"
+unit = "each"
 TOML
 (cd demo && "$bin" validate --config config.toml)
 
@@ -151,6 +186,32 @@ echo "            --data-urlencode 'q=$query'"
 echo "    the events in PostgreSQL: psql -h 127.0.0.1 -p $PG_PORT -U postgres -d sync \\"
 echo "      -c \"SELECT ts, kind, body->>'actuator' AS actuator, body->>'state' AS state FROM device_events ORDER BY seq DESC LIMIT 10\""
 echo "    sync-service metrics:     curl -s http://127.0.0.1:$sync_port/metrics"
+echo "    record a harvest:         curl -s -H 'Authorization: Bearer demo-token' -H 'Content-Type: application/json' \\"
+echo "      -d '{\"room\": \"fruiting-1\", \"product\": \"LION-EA\", \"quantity\": 12, \"unit\": \"each\"}' http://127.0.0.1:8080/api/harvests"
+echo "    storefront availability:  curl -s -H \"Authorization: Bearer \$(cat demo/storefront-key)\" \\"
+echo "      http://127.0.0.1:$api_port/v1/products/OYS-BLUE"
+
+# The harvest the demo records itself, once the agent serves: 3.2 kg of blue oysters from
+# fruiting-1, then the storefront's view of it as soon as it has synced.
+show_harvest() {
+    local key answer i
+    key=$(cat "$root/demo/storefront-key")
+    for ((i = 0; i < 150; i++)); do
+        answer=$(curl -sS -X POST -H 'Authorization: Bearer demo-token' \
+            -H 'Content-Type: application/json' \
+            -d '{"room": "fruiting-1", "product": "OYS-BLUE", "quantity": 3.2, "unit": "kg"}' \
+            http://127.0.0.1:8080/api/harvests 2>/dev/null) && break
+        sleep 0.2
+    done
+    echo "==> harvest recorded at the edge: $answer"
+    for ((i = 0; i < 150; i++)); do
+        answer=$(curl -sS -H "Authorization: Bearer $key" \
+            "http://127.0.0.1:$api_port/v1/products/OYS-BLUE" 2>/dev/null) || answer=""
+        case $answer in *'"status":"out_of_stock"'* | "") sleep 0.2 ;; *) break ;; esac
+    done
+    echo "==> the storefront (GET /v1/products/OYS-BLUE) after the next sync: $answer"
+}
+show_harvest &
 cd demo
 status=0
 # Ctrl-C goes to the agent, which stops cleanly; the script then goes on to show the results.
@@ -234,6 +295,11 @@ awk '
 echo
 echo "events the cloud stored (PostgreSQL, database sync, table device_events)"
 pg_sql sync "SELECT kind, count(*) AS events FROM device_events GROUP BY kind ORDER BY kind"
+echo
+echo "the storefront's stock (cloud-api, GET /v1/products?fields=sku,available,status,next_best_before)"
+curl -s -H "Authorization: Bearer $(cat storefront-key)" \
+    "http://127.0.0.1:$api_port/v1/products?fields=sku,available,status,next_best_before"
+echo
 echo "sync-service: $(curl -s "http://127.0.0.1:$sync_port/metrics" \
     | awk '/^farm_sync_batches_accepted_total / { b = $2 } /^farm_sync_readings_written_total / { r = $2 }
            END { print b " batches accepted, " r " readings written" }')"
