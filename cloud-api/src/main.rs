@@ -32,14 +32,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+    cloud_api::run::init_logging();
     let Some(path) = cli.config else {
         eprintln!("cloud-api: give the config file with --config FILE (or CLOUD_API_CONFIG)");
         return ExitCode::from(2);
@@ -51,13 +44,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match cloud_api::run::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("cloud-api: cannot start the runtime: {e}");
+            eprintln!("cloud-api: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -147,6 +147,26 @@ async fn sweep(db: &impl tokio_postgres::GenericClient) -> Result<u64, tokio_pos
     Ok(ids.len() as u64)
 }
 
+/// Logs to stderr at `info` (or as `RUST_LOG` says), in colour on a terminal.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The multi-threaded runtime the cloud binaries run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
 /// A future registered at once (so a signal during start-up is not lost) that completes on the first SIGTERM or SIGINT.
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{signal, SignalKind};

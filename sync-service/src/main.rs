@@ -53,14 +53,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+    cloud_api::run::init_logging();
     let path = match &cli.command {
         Command::Run { config }
         | Command::Migrate { config }
@@ -74,13 +67,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match cloud_api::run::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("sync-service: cannot start the runtime: {e}");
+            eprintln!("sync-service: {e}");
             return ExitCode::FAILURE;
         }
     };

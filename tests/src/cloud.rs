@@ -7,7 +7,6 @@
 //! alone, build it too (`cargo build -p sync-service`), or a stale one is used.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use crate::{free_port, temp_dir, InfluxV2Gateway, Influxd, Postgres, Process, TempDir};
@@ -120,18 +119,7 @@ impl Cloud {
     /// `sync-service <args> --config <config>`, run to completion: (exit code, stdout,
     /// stderr).
     pub fn cli(&self, args: &[&str]) -> (Option<i32>, String, String) {
-        let output = Command::new(&self.bin)
-            .args(args)
-            .arg("--config")
-            .arg(&self.config)
-            .output()
-            .expect("run sync-service");
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            output.status.code(),
-            text(&output.stdout),
-            text(&output.stderr),
-        )
+        crate::run_with_config(&self.bin, args, &self.config)
     }
 
     /// Provisions a device through the CLI; returns its token.
@@ -152,14 +140,7 @@ impl Cloud {
 
     /// Starts the service (again) on its port and waits until it listens.
     pub fn start_service(&mut self) {
-        let mut command = Command::new(&self.bin);
-        command
-            .args(["run", "--config"])
-            .arg(&self.config)
-            .env("RUST_LOG", "info");
-        let mut process = Process::spawn("sync-service", command);
-        let addr = process.wait_for_address("HTTP", START);
-        assert_eq!(addr, self.addr, "the service moved");
+        let process = crate::start_service("sync-service", &self.bin, &self.config, &self.addr);
         self.service = Some(process);
     }
 

@@ -195,6 +195,45 @@ impl Drop for Process {
     }
 }
 
+/// `bin run --config <config>` (RUST_LOG=info) as `name`, once it serves HTTP on `addr`
+/// (within a minute; panics with its log if it does not, or serves elsewhere).
+pub fn start_service(
+    name: &str,
+    bin: &std::path::Path,
+    config: &std::path::Path,
+    addr: &str,
+) -> Process {
+    let mut command = Command::new(bin);
+    command
+        .args(["run", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "info");
+    let mut process = Process::spawn(name, command);
+    let listening = process.wait_for_address("HTTP", Duration::from_secs(60));
+    assert_eq!(listening, addr, "{name} moved");
+    process
+}
+
+/// `bin <args> --config <config>`, run to completion: (exit code, stdout, stderr).
+pub fn run_with_config(
+    bin: &std::path::Path,
+    args: &[&str],
+    config: &std::path::Path,
+) -> (Option<i32>, String, String) {
+    let output = Command::new(bin)
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
+}
+
 /// `GET path` from `addr` over plain TCP (HTTP/1.0, so the server closes the connection);
 /// panics unless the status is 200; returns the body.
 pub fn http_get(addr: &str, path: &str) -> String {

@@ -6,7 +6,6 @@
 //! ([`crate::workspace_bin`]); `cargo test --workspace` builds it.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -84,14 +83,7 @@ impl Storefront {
 
     /// Starts the service (again) and waits until it listens.
     pub fn start_service(&mut self) {
-        let mut command = Command::new(&self.bin);
-        command
-            .args(["run", "--config"])
-            .arg(&self.config)
-            .env("RUST_LOG", "info");
-        let mut process = Process::spawn("cloud-api", command);
-        let addr = process.wait_for_address("HTTP", START);
-        assert_eq!(addr, self.addr, "the service moved");
+        let process = crate::start_service("cloud-api", &self.bin, &self.config, &self.addr);
         self.service = Some(process);
         // Tests run with the read cache live (unless their config turns it off), so what
         // they see does not depend on when the stock listener happens to connect.
@@ -110,18 +102,7 @@ impl Storefront {
 
     /// `cloud-api <args> --config <config>`, run to completion: (exit code, stdout, stderr).
     pub fn cli(&self, args: &[&str]) -> (Option<i32>, String, String) {
-        let output = Command::new(&self.bin)
-            .args(args)
-            .arg("--config")
-            .arg(&self.config)
-            .output()
-            .expect("run cloud-api");
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (
-            output.status.code(),
-            text(&output.stdout),
-            text(&output.stderr),
-        )
+        crate::run_with_config(&self.bin, args, &self.config)
     }
 
     /// [`Storefront::cli`] that must succeed; returns stdout.

@@ -1,5 +1,5 @@
-//! Looking back at stored events for the panel and the API (the harvest list): newest first,
-//! by kind. Only what retention left: synced events older than `retain_local` are gone.
+//! Reading stored events back: for the uplink (oldest first) and for the panel and the API
+//! (the harvest list: newest first, by kind). Only what retention left: synced events older than `retain_local` are gone.
 
 use farm_protocol::{Event, Seq};
 use rusqlite::params;
@@ -12,15 +12,22 @@ impl Store {
     /// The newest stored events of `kind` (its wire name, `"harvest"`), newest first, at most
     /// `limit`.
     pub fn recent_events(&self, kind: &str, limit: usize) -> Result<Vec<Event>, OutboxError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, id, ts, body FROM events WHERE kind = ?1 ORDER BY seq DESC LIMIT ?2",
-            )
-            .context("prepare")?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.select_events(
+            "SELECT seq, id, ts, body FROM events WHERE kind = ?1 ORDER BY seq DESC LIMIT ?2",
+            params![kind, limit],
+        )
+    }
+
+    /// The events of a `SELECT seq, id, ts, body FROM events …` with `params`, in its order.
+    pub(super) fn select_events(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Event>, OutboxError> {
+        let mut stmt = self.conn.prepare_cached(sql).context("prepare")?;
         let rows = stmt
-            .query_map(params![kind, limit], |row| {
+            .query_map(params, |row| {
                 Ok((
                     row.get::<_, Seq>(0)?,
                     row.get::<_, Vec<u8>>(1)?,

@@ -326,31 +326,11 @@ impl Store {
 
     /// Events with `seq > after`, oldest first, at most `limit`.
     pub fn events_after(&self, after: Seq, limit: usize) -> Result<Vec<Event>, OutboxError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, id, ts, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )
-            .context("prepare")?;
-        let rows = stmt
-            .query_map(params![after, limit as i64], |row| {
-                Ok((
-                    row.get::<_, Seq>(0)?,
-                    row.get::<_, Vec<u8>>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, String>(3)?,
-                ))
-            })
-            .context("read events")?;
-        let mut events = Vec::new();
-        for row in rows {
-            let (seq, id, ts, body) = row.context("read events")?;
-            let bad = |detail: String| OutboxError::BadEvent { seq, detail };
-            let id = Uuid::from_slice(&id).map_err(|e| bad(e.to_string()))?;
-            let kind = serde_json::from_str(&body).map_err(|e| bad(e.to_string()))?;
-            events.push(Event { seq, id, ts, kind });
-        }
-        Ok(events)
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.select_events(
+            "SELECT seq, id, ts, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            params![after, limit],
+        )
     }
 
     fn load_sources(&mut self) -> Result<(), OutboxError> {
