@@ -177,6 +177,7 @@ pub async fn run(
             api: api.clone(),
             catalogue: Arc::new(crate::harvest::Catalogue::from_config(&config)),
         };
+        let panel = crate::panel::PanelState::new(&config.panel);
         let mut stopped = http_stopped.clone();
         let stop = async move {
             let _ = stopped.changed().await;
@@ -185,7 +186,8 @@ pub async fn run(
             listener,
             crate::http::app(metrics)
                 .merge(crate::api::router(api))
-                .merge(crate::harvest::router(harvests)),
+                .merge(crate::harvest::router(harvests))
+                .merge(crate::panel::router(panel)),
             stop,
         ))
     });

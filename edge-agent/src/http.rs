@@ -1,5 +1,6 @@
 //! The agent's HTTP port: `GET /metrics` in the Prometheus text format. The router is built by
-//! [`app`] and served by [`serve`] on a listener the caller binds, so tests use port 0.
+//! [`app`] and served by [`serve`] on a listener the caller binds, so tests use port 0. The
+//! control API, harvests and the panel are merged into it by [`crate::agent`].
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
@@ -46,6 +47,8 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The panel counts failed sign-ins per client address, so handlers get the peer's.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -1,6 +1,6 @@
 //! The farm edge agent: samples sensors, keeps the latest state of every room and buffers every
-//! reading and event durably until the cloud has it, and sends it there. The panel arrives
-//! with a later issue.
+//! reading and event durably until the cloud has it, and sends it there, and serves the
+//! local control panel to farm managers.
 //!
 //! # Layout
 //! - [`actuators`]: the configured actuators, driven to their safe state at start and stop.
@@ -20,6 +20,7 @@
 //! - [`agent`]: `run`: wires the parts together and shuts down cleanly.
 //! - [`api`]: the control API on the HTTP port: view, setpoints, manual overrides.
 //! - [`harvest`]: harvest entry on the HTTP port: checked, then a durable outbox event.
+//! - [`panel`]: the control panel on the HTTP port: sign-in, sessions, CSRF, its pages.
 #![deny(missing_docs)]
 
 pub mod actuators;
@@ -34,6 +35,7 @@ pub mod http;
 pub mod ingest;
 pub mod mqtt;
 pub mod outbox;
+pub mod panel;
 pub mod room_state;
 pub mod sampler;
 pub mod sensors;

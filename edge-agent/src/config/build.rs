@@ -50,6 +50,8 @@ pub(super) struct Parts {
     pub sync: Option<Option<SyncConfig>>,
     /// The `[[products]]` that are complete and valid, in file order.
     pub products: Vec<super::products::ProductConfig>,
+    /// `[panel]`.
+    pub panel: Option<super::panel::PanelConfig>,
 }
 
 /// Checks and converts every section that could be read.
@@ -81,6 +83,9 @@ pub(super) fn build(raw: RawSections, problems: &mut Vec<Problem>) -> Parts {
         control,
         sync: raw.sync.map(|sync| build_sync(sync, problems)),
         products: super::products::build_products(raw.products, problems),
+        panel: raw
+            .panel
+            .map(|panel| super::panel::build_panel(panel, problems)),
     }
 }
 

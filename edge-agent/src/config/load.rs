@@ -72,6 +72,7 @@ fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Confi
         parts.http,
         parts.control,
         parts.sync,
+        parts.panel,
     ) {
         (
             Some(agent),
@@ -81,6 +82,7 @@ fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Confi
             Some(http),
             Some(control),
             Some(sync),
+            Some(panel),
         ) if problems.is_empty() => Ok(Config {
             path: path.to_path_buf(),
             agent,
@@ -93,6 +95,7 @@ fn finish(path: &Path, parts: Parts, mut problems: Vec<Problem>) -> Result<Confi
             control,
             sync,
             products: parts.products,
+            panel,
         }),
         // A section is `None` only after its problem was recorded, so `problems` is not
         // empty here.

@@ -13,6 +13,8 @@
 //!   CA files.
 //! - `products.rs`: `[[products]]` (the catalogue harvests refer to), schema to
 //!   [`ProductConfig`].
+//! - `panel.rs`: `[panel]` (the control panel's users, sessions, lockout), schema to
+//!   [`PanelConfig`].
 //! - `settings.rs`: the typed, validated settings.
 //! - `data_dir.rs`: the read-only check that the data directory is usable.
 //! - `load.rs`: [`load`] and [`parse`]; `error.rs`: [`ConfigError`] and [`Problem`].
@@ -26,6 +28,7 @@ mod load;
 mod loop_kinds;
 mod loops;
 mod mqtt;
+mod panel;
 mod products;
 mod raw;
 mod sensors;
@@ -39,6 +42,7 @@ mod tests;
 pub use error::{ConfigError, Problem};
 pub use load::{load, parse};
 pub use mqtt::{HttpConfig, MqttConfig};
+pub use panel::{PanelConfig, PanelUser};
 pub use products::{sku_problem, ProductConfig, Unit};
 pub use settings::{
     ActuatorConfig, ActuatorOutput, AgentConfig, Config, LogLevel, OutboxSettings, SensorConfig,

@@ -8,8 +8,9 @@
 //! deserialized on its own through `serde_path_to_error`, so a problem carries its full key
 //! path and one bad section does not hide the problems of the others; within a table, each bad
 //! key is reported and dropped and the table retried (see `deserialize` below). The schemas of
-//! `[mqtt]`, `[http]`, `[control]`, `[[loops]]`, `[sync]` and `[[products]]` live with
-//! their checks (`mqtt.rs`, `control.rs`, `loops.rs`, `sync.rs`, `products.rs`).
+//! `[mqtt]`, `[http]`, `[control]`, `[[loops]]`, `[sync]`, `[[products]]` and `[panel]`
+//! live with their checks (`mqtt.rs`, `control.rs`, `loops.rs`, `sync.rs`, `products.rs`,
+//! `panel.rs`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -249,10 +250,12 @@ pub(super) struct RawSections {
     pub sync: Option<super::sync::RawSync>,
     /// `[[products]]`, likewise.
     pub products: Vec<(usize, super::products::RawProduct)>,
+    /// `[panel]`.
+    pub panel: Option<super::panel::RawPanel>,
 }
 
 /// The top-level keys the file may have, in the order problems are reported.
-pub(super) const SECTIONS: [&str; 11] = [
+pub(super) const SECTIONS: [&str; 12] = [
     "agent",
     "outbox",
     "simulation",
@@ -264,6 +267,7 @@ pub(super) const SECTIONS: [&str; 11] = [
     "loops",
     "sync",
     "products",
+    "panel",
 ];
 
 /// Splits the document into its sections and deserializes each, recording a problem for
@@ -272,7 +276,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     for key in doc.keys().filter(|key| !SECTIONS.contains(&key.as_str())) {
         problems.push(Problem::new(
             key.clone(),
-            "unknown key; expected one of `agent`, `outbox`, `simulation`, `mqtt`, `http`, `sensors`, `actuators`, `control`, `loops`, `sync`, `products`",
+            "unknown key; expected one of `agent`, `outbox`, `simulation`, `mqtt`, `http`, `sensors`, `actuators`, `control`, `loops`, `sync`, `products`, `panel`",
         ));
     }
     let agent = section(&mut doc, "agent", problems);
@@ -286,6 +290,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
     let loops = array(&mut doc, "loops", problems);
     let sync = section(&mut doc, "sync", problems);
     let products = array(&mut doc, "products", problems);
+    let panel = section(&mut doc, "panel", problems);
     RawSections {
         agent,
         outbox,
@@ -298,6 +303,7 @@ pub(super) fn read_sections(mut doc: Table, problems: &mut Vec<Problem>) -> RawS
         loops,
         sync,
         products,
+        panel,
     }
 }
 

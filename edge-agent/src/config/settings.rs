@@ -37,6 +37,8 @@ pub struct Config {
     pub sync: Option<super::sync::SyncConfig>,
     /// `[[products]]`, in file order: what harvests may be recorded for. Empty: any SKU.
     pub products: Vec<super::products::ProductConfig>,
+    /// `[panel]`: who may sign in to the local control panel, sessions and lockout.
+    pub panel: super::panel::PanelConfig,
 }
 
 /// `[agent]`: who this device is and where it keeps its data.

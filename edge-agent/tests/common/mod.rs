@@ -1,7 +1,10 @@
 //! What the control tests share: an agent whose humidifier is a room node's relay (switched
 //! over MQTT) regulated by a humidity loop, a room node that publishes readings and records
-//! the commands it is sent, and the events the agent left in its outbox.
+//! the commands it is sent, and the events the agent left in its outbox. `panel`: the panel
+//! tests' HTTP client, which keeps cookies and headers, and signing in through the form.
 #![allow(clippy::unwrap_used, dead_code)]
+
+pub mod panel;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! Tests of the whole config pipeline: `parse` (text only) in `valid.rs` and `bad_input.rs`,
 //! `load` (file and data directory) in `load.rs`; `[control]`, actuator timing and the loops in
-//! `control.rs` and `loops.rs`; `[[products]]` in `products.rs`. Unit tests of helpers live next to them.
+//! `control.rs` and `loops.rs`; `[[products]]` in `products.rs`; `[panel]` in `panel.rs`. Unit tests of helpers live next to them.
 
 mod bad_input;
 mod control;
@@ -8,6 +8,7 @@ mod hardware;
 mod load;
 mod loops;
 mod mqtt;
+mod panel;
 mod products;
 mod sync;
 mod valid;
