@@ -79,6 +79,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary, AgentError> {
+    let started = std::time::Instant::now();
     let data_dir = &config.agent.data_dir;
     std::fs::create_dir_all(data_dir).map_err(|source| AgentError::DataDir {
         path: data_dir.clone(),
@@ -177,7 +178,14 @@ pub async fn run(
             api: api.clone(),
             catalogue: Arc::new(crate::harvest::Catalogue::from_config(&config)),
         };
-        let panel = crate::panel::PanelState::new(&config.panel);
+        let farm = crate::panel::Farm {
+            latest: state.clone(),
+            control: Arc::clone(&control),
+            metrics: metrics.clone(),
+            harvests: harvests.clone(),
+            started,
+        };
+        let panel = crate::panel::PanelState::new(&config.panel, Some(farm));
         let mut stopped = http_stopped.clone();
         let stop = async move {
             let _ = stopped.changed().await;

@@ -20,6 +20,7 @@
 //!
 //! # Layout
 //! - `state`: [`PanelState`], what the routes share; cookies and the client address.
+//! - `farm`: [`Farm`], the running farm the pages show and change.
 //! - `sessions`: sessions in memory, expiring `session_ttl` after sign-in (pure logic).
 //! - `lockout`: failed sign-ins per name and per client, and the locks they set (pure logic).
 //! - `guard`: the middleware: no-users page, same-origin and CSRF checks, security headers.
@@ -27,6 +28,7 @@
 //! - `pages`: the protected pages and `SignedIn`, the extractor that demands a session.
 //! - `html`: the shared layout and HTML escaping.
 
+mod farm;
 mod guard;
 mod html;
 mod lockout;
@@ -40,6 +42,7 @@ use axum::middleware::{from_fn_with_state, map_response};
 use axum::routing::{get, post};
 use axum::Router;
 
+pub use farm::Farm;
 pub use guard::{CONTENT_SECURITY_POLICY, CSRF_FIELD, CSRF_HEADER};
 pub use lockout::{Attempts, Limits, Locked};
 pub use login::safe_next;

@@ -9,6 +9,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, Extensions, HeaderMap};
 use tokio::sync::Semaphore;
 
+use super::farm::Farm;
 use super::lockout::{Attempts, Limits};
 use super::sessions::{Session, Sessions, SESSION_COOKIE};
 use crate::config::{PanelConfig, PanelUser};
@@ -22,6 +23,7 @@ const PARALLEL_PASSWORD_CHECKS: usize = 2;
 pub struct PanelState(Arc<Inner>);
 
 struct Inner {
+    farm: Option<Farm>,
     users: Vec<PanelUser>,
     sessions: Mutex<Sessions>,
     attempts: Mutex<Attempts>,
@@ -29,14 +31,16 @@ struct Inner {
 }
 
 impl PanelState {
-    /// The panel for `config`: no sessions, nothing counted.
-    pub fn new(config: &PanelConfig) -> PanelState {
+    /// The panel for `config` showing `farm` (`None` in tests of the door alone): no
+    /// sessions, nothing counted.
+    pub fn new(config: &PanelConfig, farm: Option<Farm>) -> PanelState {
         if config.users.is_empty() {
             tracing::warn!(
                 "No [[panel.users]] configured: the control panel answers 503 until one is added."
             );
         }
         PanelState(Arc::new(Inner {
+            farm,
             users: config.users.clone(),
             sessions: Mutex::new(Sessions::new(config.session_ttl)),
             attempts: Mutex::new(Attempts::new(Limits {
@@ -45,6 +49,11 @@ impl PanelState {
             })),
             password_checks: Semaphore::new(PARALLEL_PASSWORD_CHECKS),
         }))
+    }
+
+    /// The farm the pages show, if the agent handed one over.
+    pub fn farm(&self) -> Option<&Farm> {
+        self.0.farm.as_ref()
     }
 
     /// Whether nobody can sign in (no `[[panel.users]]`).
