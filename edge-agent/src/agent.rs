@@ -187,8 +187,11 @@ pub async fn run(
         };
         let panel = crate::panel::PanelState::new(&config.panel, Some(farm));
         let mut stopped = http_stopped.clone();
+        let streams = panel.clone();
         let stop = async move {
             let _ = stopped.changed().await;
+            // Open panel streams never finish by themselves; graceful shutdown waits for them.
+            streams.end_streams();
         };
         tokio::spawn(crate::http::serve(
             listener,

@@ -151,6 +151,13 @@ async fn render(State(m): State<Metrics>) -> impl IntoResponse {
         "Bytes the outbox database uses.",
         s.used_bytes,
     );
+    metric(
+        &mut out,
+        "farm_outbox_max_bytes",
+        "gauge",
+        "The outbox quota (outbox.max_bytes).",
+        s.max_bytes,
+    );
     match m.outbox.backlog().await {
         Ok((depth, oldest)) => {
             metric(

@@ -129,6 +129,8 @@ mod tests {
                 value: None,
                 duty: None,
                 fault: Some("no co2 reading yet".into()),
+                band: Some(100.0),
+                stale_after: None,
             }],
         };
         let docs = room_states(&readings, &control, 42);

@@ -1,6 +1,8 @@
 //! What the controller shows: a serializable snapshot for the API, the panel and the
 //! retained room state, and the one-line explanation of a loop's decision.
 
+use std::time::Duration;
+
 use farm_protocol::{SwitchState, UnixMillis};
 use serde::Serialize;
 
@@ -59,6 +61,12 @@ pub struct LoopView {
     pub duty: Option<f64>,
     /// Why its input cannot be used, while it cannot.
     pub fault: Option<String>,
+    /// Hysteresis: the dead band's full width (the panel's range check; not in the API).
+    #[serde(skip)]
+    pub band: Option<f64>,
+    /// Loops with an input: older input is a fault (the panel's stale check; not in the API).
+    #[serde(skip)]
+    pub stale_after: Option<Duration>,
 }
 
 impl Controller {
@@ -96,6 +104,15 @@ impl Controller {
                     value: self.states[i].pv,
                     duty: matches!(spec.kind, LoopKind::Pid { .. }).then_some(self.states[i].duty),
                     fault: self.faults[i].as_ref().map(|f| f.message.clone()),
+                    band: match spec.kind {
+                        LoopKind::Hysteresis { band, .. } => Some(band),
+                        _ => None,
+                    },
+                    stale_after: match spec.kind {
+                        LoopKind::Hysteresis { stale_after, .. }
+                        | LoopKind::Pid { stale_after, .. } => Some(stale_after),
+                        _ => None,
+                    },
                 }
             })
             .collect();

@@ -1,6 +1,7 @@
 //! Harvest entry at the edge (DESIGN.md §3.2, §3.5): the farm manager records a harvest on
-//! the agent (the panel, today the HTTP API); it becomes a durable `harvest` event in the
-//! outbox, which the uplink sends to the cloud, where it becomes an inventory lot.
+//! the agent (the panel's form at `/harvests`, or the HTTP API); it becomes a durable
+//! `harvest` event in the outbox, which the uplink sends to the cloud, where it becomes an
+//! inventory lot.
 //!
 //! - `POST /api/harvests` `{"room", "product", "quantity", "unit", "lot"?}`: needs the API
 //!   bearer token, like every change. The room must be one of the config's rooms (of its
@@ -17,10 +18,14 @@
 //!
 //! # Layout
 //! - `entry`: the request body and its checks, as pure logic ([`check`]).
+//! - `record`: checking and committing a harvest, and the recent ones, for the API and the
+//!   panel alike ([`HarvestState::record`], [`HarvestState::recent`]).
 //! - `routes`: the handlers and [`router`].
 
 mod entry;
+mod record;
 mod routes;
 
 pub use entry::{check, Catalogue, EntryError, HarvestRequest, MAX_QUANTITY, MAX_TEXT_LEN};
+pub use record::{Listed, RecordError, Recorded};
 pub use routes::{router, HarvestState, DEFAULT_LIMIT, MAX_LIMIT};

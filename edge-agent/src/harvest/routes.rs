@@ -1,4 +1,4 @@
-//! The handlers of `POST /api/harvests` and `GET /api/harvests`.
+//! The handlers of `POST /api/harvests` and `GET /api/harvests`, over [`super::record`].
 
 use std::sync::Arc;
 
@@ -8,13 +8,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use farm_protocol::{Event, EventKind, Seq};
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use super::entry::{check, Catalogue, HarvestRequest};
+use super::entry::{Catalogue, HarvestRequest};
+use super::record::{Listed, RecordError};
 use crate::api::{authorize, ApiError, ApiState};
-use crate::outbox::{NewEvent, OutboxError};
+use crate::outbox::OutboxError;
 
 /// How many harvests `GET /api/harvests` lists without `limit`.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -45,35 +44,21 @@ async fn record(
 ) -> Result<Response, ApiError> {
     authorize(&state.api, &headers).await?;
     let Json(request) = body?;
-    let id = Uuid::new_v4();
-    let ts = crate::now_ms();
-    let today = state.catalogue.date_at(ts);
-    let harvest = check(request, &state.catalogue, id, today)
-        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-    let lot = harvest.lot.clone();
-    let event = NewEvent {
-        id,
-        ts,
-        kind: EventKind::Harvest(harvest.clone()),
+    let recorded = state.record(request).await.map_err(|e| match e {
+        RecordError::Invalid(e) => ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        RecordError::NotSaved(e) => not_recorded(e),
+    })?;
+    let status = if state.is_synced(recorded.seq) {
+        "synced"
+    } else {
+        "pending"
     };
-    let seq = state
-        .api
-        .outbox
-        .append_event(event)
-        .await
-        .map_err(not_recorded)?;
-    tracing::info!(
-        %id,
-        seq,
-        room = %harvest.room,
-        product = %harvest.product,
-        quantity = harvest.quantity,
-        unit = %harvest.unit,
-        lot = %harvest.lot,
-        "Harvest recorded."
-    );
-    let status = status(seq, state.api.outbox.stats().acked_seq);
-    let answer = json!({ "id": id, "seq": seq, "lot": lot, "status": status });
+    let answer = json!({
+        "id": recorded.id,
+        "seq": recorded.seq,
+        "lot": recorded.harvest.lot,
+        "status": status,
+    });
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
@@ -84,56 +69,31 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let limit = parse_limit(query.as_deref())
         .map_err(|message| ApiError(StatusCode::BAD_REQUEST, message))?;
-    let (events, acked_seq) = state
-        .api
-        .outbox
-        .read(move |store| {
-            let events = store.recent_events("harvest", limit)?;
-            Ok((events, store.counters().acked_seq))
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "Harvests could not be read from the outbox.");
-            match e {
-                OutboxError::Closed => unavailable(),
-                _ => ApiError(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the harvests could not be read".into(),
-                ),
-            }
-        })?;
-    let harvests: Vec<Value> = events
-        .into_iter()
-        .filter_map(|event| shown(event, acked_seq))
-        .collect();
+    let listed = state.recent(limit).await.map_err(|e| match e {
+        OutboxError::Closed => unavailable(),
+        _ => ApiError(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the harvests could not be read".into(),
+        ),
+    })?;
+    let harvests: Vec<Value> = listed.iter().map(shown).collect();
     Ok(Json(json!({ "harvests": harvests })))
 }
 
-/// A harvest event as the list shows it; `None` for other kinds.
-fn shown(event: Event, acked_seq: Seq) -> Option<Value> {
-    let EventKind::Harvest(h) = event.kind else {
-        return None;
-    };
-    Some(json!({
-        "id": event.id,
-        "seq": event.seq,
-        "ts": event.ts,
+/// A harvest as the list shows it.
+fn shown(listed: &Listed) -> Value {
+    let h = &listed.harvest;
+    json!({
+        "id": listed.id,
+        "seq": listed.seq,
+        "ts": listed.ts,
         "room": h.room,
         "product": h.product,
         "quantity": h.quantity,
         "unit": h.unit,
         "lot": h.lot,
-        "status": status(event.seq, acked_seq),
-    }))
-}
-
-/// `synced` once the uplink's acknowledged watermark covers `seq`, else `pending`.
-fn status(seq: Seq, acked_seq: Seq) -> &'static str {
-    if seq <= acked_seq {
-        "synced"
-    } else {
-        "pending"
-    }
+        "status": listed.status(),
+    })
 }
 
 /// `limit` from the query string: 1 ..= [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent. Any
@@ -162,9 +122,8 @@ fn parse_limit(query: Option<&str>) -> Result<usize, String> {
     Ok(limit)
 }
 
-/// The event could not be committed: nothing was recorded.
+/// The event could not be committed (already logged): nothing was recorded.
 fn not_recorded(e: OutboxError) -> ApiError {
-    tracing::error!(error = %e, "Harvest not recorded.");
     match e {
         OutboxError::Closed => unavailable(),
         _ => ApiError(
@@ -207,13 +166,5 @@ mod tests {
             error.contains("unknown query parameter \"room\""),
             "{error}"
         );
-    }
-
-    #[test]
-    fn synced_means_at_or_below_the_acked_watermark() {
-        assert_eq!(status(7, 7), "synced");
-        assert_eq!(status(7, 9), "synced");
-        assert_eq!(status(8, 7), "pending");
-        assert_eq!(status(1, 0), "pending");
     }
 }

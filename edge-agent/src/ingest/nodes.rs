@@ -65,6 +65,17 @@ impl NodeTracker {
         changes
     }
 
+    /// Every node heard, by room and name: (room, node, last heard in unix ms, stale), for the
+    /// panel's system page.
+    pub fn list(&self) -> Vec<(&str, &str, UnixMillis, bool)> {
+        self.nodes
+            .iter()
+            .map(|((room, node), (last_seen, stale))| {
+                (room.as_str(), node.as_str(), *last_seen, *stale)
+            })
+            .collect()
+    }
+
     /// (nodes heard, of which stale), for `/metrics`.
     pub fn counts(&self) -> (usize, usize) {
         (

@@ -64,6 +64,15 @@ pub struct OutboxStats {
     pub commit_errors: u64,
     /// Bytes the database uses, as of the last commit.
     pub used_bytes: u64,
+    /// `outbox.max_bytes`: the quota `used_bytes` is kept under.
+    pub max_bytes: u64,
+}
+
+impl OutboxStats {
+    /// Seqs committed but not yet acknowledged (`committed_seq - acked_seq`).
+    pub fn backlog(&self) -> u64 {
+        self.committed_seq.saturating_sub(self.acked_seq)
+    }
 }
 
 #[derive(Default)]
@@ -75,6 +84,7 @@ struct SharedStats {
     dropped: AtomicU64,
     commit_errors: AtomicU64,
     used_bytes: AtomicU64,
+    max_bytes: AtomicU64,
 }
 
 /// The handle to the outbox thread. Cheap to clone; producers never block on it.
@@ -219,6 +229,7 @@ impl Outbox {
             dropped: s.dropped.load(Relaxed),
             commit_errors: s.commit_errors.load(Relaxed),
             used_bytes: s.used_bytes.load(Relaxed),
+            max_bytes: s.max_bytes.load(Relaxed),
         }
     }
 
@@ -395,6 +406,7 @@ fn publish(stats: &SharedStats, store: &Store) {
     stats.acked_seq.store(c.acked_seq, Relaxed);
     stats.evicted.store(c.evicted, Relaxed);
     stats.pruned.store(c.pruned, Relaxed);
+    stats.max_bytes.store(store.settings().max_bytes, Relaxed);
     if let Ok(used) = store.used_bytes() {
         stats.used_bytes.store(used, Relaxed);
     }

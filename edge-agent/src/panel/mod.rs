@@ -6,6 +6,10 @@
 //! - `GET /`, `GET /rooms/{room}`, `GET /harvests`, `GET /system`: pages that need a session;
 //!   without one they answer 303 to `/login?next=<path>`.
 //! - `GET /assets/panel.css`: the stylesheet, embedded in the binary.
+//! - `GET /events`: the overview's live Server-Sent Events; `GET /assets/panel.js`, the
+//!   script that applies them ([`live`]).
+//! - `POST /harvests`: records a harvest from the form ([`harvests`]); `GET /system` reads
+//!   the `/metrics` sources ([`system`]).
 //!
 //! # Invariants
 //! - Every request to a panel route passes [`guard`]: with no `[[panel.users]]` every page
@@ -27,15 +31,26 @@
 //! - `login`: the sign-in and sign-out handlers and the safe `next` path.
 //! - `pages`: the protected pages and `SignedIn`, the extractor that demands a session.
 //! - `html`: the shared layout and HTML escaping.
+//! - `overview`: the overview's model and the status rules; `overview_page`: `GET /`.
+//! - `live`: `GET /events` and the script; ends every stream at shutdown.
+//! - `harvests`: `GET /harvests` and `POST /harvests`, the harvest form and the recent ones.
+//! - `system`: `GET /system`, sync, outbox, room nodes, version and uptime.
+//! - `format`: ages, durations, sizes and local times as the pages show them.
 
 mod farm;
+mod format;
 mod guard;
+mod harvests;
 mod html;
+mod live;
 mod lockout;
 mod login;
+mod overview;
+mod overview_page;
 mod pages;
 mod sessions;
 mod state;
+mod system;
 
 use axum::http::header;
 use axum::middleware::{from_fn_with_state, map_response};
@@ -59,11 +74,13 @@ pub fn router(state: PanelState) -> Router {
     Router::new()
         .route("/login", get(login::form).post(login::sign_in))
         .route("/logout", post(login::sign_out))
-        .route("/", get(pages::overview))
+        .route("/", get(overview_page::show))
+        .route("/events", get(live::events))
         .route("/rooms/{room}", get(pages::room))
-        .route("/harvests", get(pages::harvests))
-        .route("/system", get(pages::system))
+        .route("/harvests", get(harvests::show).post(harvests::record))
+        .route("/system", get(system::show))
         .route("/assets/panel.css", get(stylesheet))
+        .route("/assets/panel.js", get(live::script))
         .route_layer(from_fn_with_state(state.clone(), guard::guard))
         .route_layer(map_response(guard::security_headers))
         .with_state(state)

@@ -38,16 +38,6 @@ impl FromRequestParts<PanelState> for SignedIn {
     }
 }
 
-/// `GET /`: every room at a glance (placeholder).
-pub(super) async fn overview(SignedIn(session): SignedIn) -> Html<String> {
-    let main = "<h1 id=\"page-title\">Overview</h1>\n\
-        <section aria-labelledby=\"rooms-title\">\n\
-        <h2 id=\"rooms-title\">Rooms</h2>\n\
-        <p class=\"placeholder\">Each room's readings, actuators and alarms will appear here, \
-        updated live.</p>\n</section>\n";
-    render(&session, "Overview", Nav::Overview, main)
-}
-
 /// `GET /rooms/{room}`: one room's history and settings (placeholder).
 pub(super) async fn room(SignedIn(session): SignedIn, Path(room): Path<String>) -> Html<String> {
     let title = format!("Room {room}");
@@ -65,29 +55,6 @@ pub(super) async fn room(SignedIn(session): SignedIn, Path(room): Path<String>) 
          <p><a href=\"/\">Back to the overview</a></p>\n"
     );
     render(&session, &title, Nav::Overview, &main)
-}
-
-/// `GET /harvests`: record and list harvests (placeholder).
-pub(super) async fn harvests(SignedIn(session): SignedIn) -> Html<String> {
-    let main = "<h1 id=\"page-title\">Harvests</h1>\n\
-        <section aria-labelledby=\"record-title\">\n\
-        <h2 id=\"record-title\">Record a harvest</h2>\n\
-        <p class=\"placeholder\">The harvest form will appear here.</p>\n</section>\n\
-        <section aria-labelledby=\"recent-title\">\n\
-        <h2 id=\"recent-title\">Recent harvests</h2>\n\
-        <p class=\"placeholder\">Recent harvests and their sync status will appear here.</p>\n\
-        </section>\n";
-    render(&session, "Harvests", Nav::Harvests, main)
-}
-
-/// `GET /system`: sync, outbox and nodes (placeholder).
-pub(super) async fn system(SignedIn(session): SignedIn) -> Html<String> {
-    let main = "<h1 id=\"page-title\">System</h1>\n\
-        <section aria-labelledby=\"sync-title\">\n\
-        <h2 id=\"sync-title\">Sync and storage</h2>\n\
-        <p class=\"placeholder\">Sync status, the outbox against its quota, connected room \
-        nodes, version and uptime will appear here.</p>\n</section>\n";
-    render(&session, "System", Nav::System, main)
 }
 
 fn render(session: &Session, title: &str, nav: Nav, main: &str) -> Html<String> {

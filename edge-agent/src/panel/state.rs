@@ -10,6 +10,7 @@ use axum::http::{header, Extensions, HeaderMap};
 use tokio::sync::Semaphore;
 
 use super::farm::Farm;
+use super::live::{Streams, MAX_STREAMS};
 use super::lockout::{Attempts, Limits};
 use super::sessions::{Session, Sessions, SESSION_COOKIE};
 use crate::config::{PanelConfig, PanelUser};
@@ -28,6 +29,7 @@ struct Inner {
     sessions: Mutex<Sessions>,
     attempts: Mutex<Attempts>,
     password_checks: Semaphore,
+    streams: Streams,
 }
 
 impl PanelState {
@@ -48,12 +50,24 @@ impl PanelState {
                 lockout: config.lockout,
             })),
             password_checks: Semaphore::new(PARALLEL_PASSWORD_CHECKS),
+            streams: Streams::new(MAX_STREAMS),
         }))
     }
 
     /// The farm the pages show, if the agent handed one over.
     pub fn farm(&self) -> Option<&Farm> {
         self.0.farm.as_ref()
+    }
+
+    /// Ends every open live stream (`GET /events`) and makes new ones end at once: call it
+    /// when the HTTP server starts its graceful shutdown, which waits for them.
+    pub fn end_streams(&self) {
+        self.0.streams.end();
+    }
+
+    /// The live streams.
+    pub(super) fn streams(&self) -> &Streams {
+        &self.0.streams
     }
 
     /// Whether nobody can sign in (no `[[panel.users]]`).

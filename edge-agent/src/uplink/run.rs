@@ -281,6 +281,7 @@ impl Uplink {
             s.state = SyncState::BackingOff;
             s.count_error(kind);
             s.last_error = Some(why);
+            s.last_error_kind = Some(kind);
             s.consecutive_failures = failures;
             s.backoff = Some(wait);
         });
@@ -294,6 +295,7 @@ impl Uplink {
             s.state = SyncState::Stopped;
             s.count_error(kind);
             s.last_error = Some(message.clone());
+            s.last_error_kind = Some(kind);
             s.backoff = None;
         });
         let alarm = NewEvent {

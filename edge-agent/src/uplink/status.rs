@@ -40,6 +40,8 @@ pub struct SyncSnapshot {
     pub last_success_ms: Option<UnixMillis>,
     /// The last failure, as text (never the token).
     pub last_error: Option<String>,
+    /// The kind of the last failure.
+    pub last_error_kind: Option<ErrorKind>,
     /// Failures since the last delivery.
     pub consecutive_failures: u32,
     /// The wait before the next retry, while backing off.

@@ -12,12 +12,17 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// The protected pages.
 pub const PAGES: [&str; 4] = ["/", "/rooms/fruiting-1", "/harvests", "/system"];
 /// Every POST route that takes the session's CSRF token (`/login` has its own scheme).
-pub const SESSION_POSTS: [&str; 1] = ["/logout"];
+pub const SESSION_POSTS: [&str; 2] = ["/logout", "/harvests"];
 
 /// The shared control config plus `[panel]` with `panel` as its body and one user.
 pub fn start_agent(dir: &Path, panel: &str, with_user: bool) -> Agent {
+    start_agent_with(dir, panel, with_user, "")
+}
+
+/// As [`start_agent`], with `extra` config (top-level tables such as `[[products]]`, `[sync]`).
+pub fn start_agent_with(dir: &Path, panel: &str, with_user: bool, extra: &str) -> Agent {
     let mut text = config(&dir.join("data"), None, "");
-    text.push_str(&format!("\n[panel]\n{panel}\n"));
+    text.push_str(&format!("\n{extra}\n[panel]\n{panel}\n"));
     if with_user {
         let hash = farm_broker::hash_password(PASSWORD).unwrap();
         text.push_str(&format!(
