@@ -14,7 +14,7 @@ for component in rustfmt clippy; do
     rustup component list --installed | grep -q "^${component}" || rustup component add "${component}"
 done
 
-step "Debian packages the tests use (MQTT clients, openssl, InfluxDB, PostgreSQL, nginx, curl)"
+step "Debian packages the tests use (MQTT clients, openssl, InfluxDB, PostgreSQL, nginx, curl, Chromium)"
 missing=()
 command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
 command -v openssl >/dev/null || missing+=(openssl)
@@ -22,6 +22,8 @@ command -v /usr/bin/influxd >/dev/null || missing+=(influxdb)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 command -v /usr/sbin/nginx >/dev/null || missing+=(nginx-light)
 command -v curl >/dev/null || missing+=(curl)
+command -v /usr/bin/chromium >/dev/null || missing+=(chromium)
+command -v /usr/bin/chromedriver >/dev/null || missing+=(chromium-driver)
 if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -q && apt-get install -y -q "${missing[@]}"
 fi

@@ -20,6 +20,7 @@
 //! - [`Cloud`] (`cloud.rs`): PostgreSQL + influxd (+ the v2 gateway) + the `sync-service`
 //!   binary with one provisioned device; [`workspace_bin`] finds a workspace binary.
 
+pub mod browser;
 pub mod cloud;
 mod fault_proxy;
 mod influxd;
