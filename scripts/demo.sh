@@ -69,9 +69,11 @@ trap 'exit 143' TERM
 # Written afresh each run, so it always matches this version of the agent.
 # The documented example, sped up 10x (10 farm seconds per second) with the control
 # timings scaled to match, the embedded MQTT broker on localhost for a room node
-# "room-node" / "demo-password", and the control API open to the token "demo-token".
+# "room-node" / "demo-password", the control API open to the token "demo-token", and the
+# control panel for the user "manager" / "demo-password".
 hash=$(printf 'demo-password\n' | "$bin" mqtt hash-password)
 token_hash=$(printf 'demo-token\n' | "$bin" mqtt hash-password)
+panel_hash=$(printf 'demo-password\n' | "$bin" mqtt hash-password)
 "$bin" generate-config | sed \
     -e 's/^speed = 1.0$/speed = 10.0/' \
     -e 's/^period = "2m"$/period = "12s"/' -e 's/^period = "10m"$/period = "1m"/' \
@@ -159,6 +161,10 @@ url = "http://127.0.0.1:$sync_port"
 token_file = "device-token"
 interval = "2s"
 
+[[panel.users]]
+name = "manager"
+password_hash = "$panel_hash"
+
 [[products]]
 sku = "OYS-BLUE"
 name = "Blue oyster mushrooms"
@@ -175,6 +181,7 @@ query="SELECT last(value) FROM humidity GROUP BY room"
 echo "==> running the edge agent on the simulated farm; Ctrl-C stops it"
 echo "    a room node can publish:  mosquitto_pub -h 127.0.0.1 -u room-node -P demo-password \\"
 echo "      -t farm/fruiting-1/esp32-a/telemetry -m '{\"readings\": {\"co2\": 900}}'"
+echo "    the control panel:        http://127.0.0.1:8080/  (sign in as manager / demo-password)"
 echo "    metrics:                  curl -s http://127.0.0.1:8080/metrics"
 echo "    control state:            curl -s http://127.0.0.1:8080/api/control"
 echo "    run the fan for 5 minutes: curl -s -X PUT -H 'Authorization: Bearer demo-token' \\"
