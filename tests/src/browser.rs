@@ -21,8 +21,10 @@ use serde_json::{json, Value};
 
 use crate::{free_port, temp_dir, Process, TempDir};
 
-use wire::{decode_base64, exchange};
+use wire::exchange;
 
+mod capture;
+mod element;
 mod wire;
 
 /// Where Debian's packages put the browser and its driver.
@@ -223,90 +225,6 @@ impl Browser {
             .map(str::to_owned)
     }
 
-    /// A PNG of the visible part of the page.
-    pub fn screenshot(&self) -> Vec<u8> {
-        let encoded = string(self.command("GET", "/screenshot", Value::Null));
-        decode_base64(&encoded).unwrap_or_else(|| panic!("screenshot is not base64"))
-    }
-
-    /// A PNG of the whole page at the window's width, as tall as the document (beyond the
-    /// window; Chromium's DevTools `Page.captureScreenshot` through chromedriver).
-    pub fn full_page_screenshot(&self) -> Vec<u8> {
-        let size = self.execute(
-            "const e = document.documentElement;\n\
-             return [e.scrollWidth, e.scrollHeight];",
-            &[],
-        );
-        let side = |i: usize| size.get(i).and_then(Value::as_f64).unwrap_or(1.0);
-        let params = json!({
-            "format": "png",
-            "captureBeyondViewport": true,
-            "clip": { "x": 0, "y": 0, "width": side(0), "height": side(1), "scale": 1 },
-        });
-        let value = self.command(
-            "POST",
-            "/goog/cdp/execute",
-            json!({ "cmd": "Page.captureScreenshot", "params": params }),
-        );
-        let encoded = value
-            .get("data")
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("no screenshot data in {value}"));
-        decode_base64(encoded).unwrap_or_else(|| panic!("screenshot is not base64"))
-    }
-
-    /// `png` (from [`Browser::screenshot`] or [`Browser::full_page_screenshot`]) written to
-    /// `path`, its directory created first.
-    pub fn save_png(path: &Path, png: &[u8]) {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
-        }
-        std::fs::write(path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-    }
-
-    /// [`Browser::screenshot`], also written to `path` (its directory is created); returns the
-    /// PNG.
-    pub fn save_screenshot(&self, path: &Path) -> Vec<u8> {
-        let png = self.screenshot();
-        Browser::save_png(path, &png);
-        png
-    }
-
-    /// When the current page first rendered, from its navigation and paint timing entries.
-    /// Call it after the page has loaded (e.g. after [`Browser::goto`]).
-    pub fn render_timing(&self) -> RenderTiming {
-        let value = self.execute(
-            "const nav = performance.getEntriesByType('navigation')[0];\n\
-             const paint = (name) => {\n\
-               const e = performance.getEntriesByType('paint').find((p) => p.name === name);\n\
-               return e ? e.startTime : null;\n\
-             };\n\
-             return nav ? {\n\
-               response_end: nav.responseEnd,\n\
-               dom_content_loaded: nav.domContentLoadedEventEnd,\n\
-               load: nav.loadEventEnd,\n\
-               transfer_size: nav.transferSize,\n\
-               first_paint: paint('first-paint'),\n\
-               first_contentful_paint: paint('first-contentful-paint'),\n\
-             } : null;",
-            &[],
-        );
-        let number = |key: &str| value.get(key).and_then(Value::as_f64);
-        RenderTiming {
-            response_end_ms: number("response_end")
-                .unwrap_or_else(|| panic!("no navigation timing: {value}")),
-            dom_content_loaded_ms: number("dom_content_loaded").unwrap_or_default(),
-            load_ms: number("load").unwrap_or_default(),
-            first_paint_ms: number("first_paint"),
-            first_contentful_paint_ms: number("first_contentful_paint"),
-            document_bytes: value
-                .get("transfer_size")
-                .and_then(Value::as_u64)
-                .unwrap_or_default(),
-        }
-    }
-
     /// A new session with headless Chromium in a fresh profile; returns its id.
     fn new_session(&self, width: u32, height: u32) -> String {
         let profile = self.dir.path().join("profile");
@@ -393,49 +311,6 @@ impl Drop for Browser {
         }
         // `Process` kills chromedriver when it drops.
         let _ = self.process.try_wait();
-    }
-}
-
-impl Element<'_> {
-    /// Clicks the element (scrolled into view first).
-    pub fn click(&self) {
-        self.command("POST", "/click", json!({}));
-    }
-
-    /// Types `text` into the element.
-    pub fn send_keys(&self, text: &str) {
-        self.command("POST", "/value", json!({ "text": text }));
-    }
-
-    /// Empties an input or textarea.
-    pub fn clear(&self) {
-        self.command("POST", "/clear", json!({}));
-    }
-
-    /// The element's rendered text.
-    pub fn text(&self) -> String {
-        string(self.command("GET", "/text", Value::Null))
-    }
-
-    /// The element's attribute `name` (e.g. `aria-invalid`), `None` if it has none.
-    pub fn attribute(&self, name: &str) -> Option<String> {
-        let value = self.command("GET", &format!("/attribute/{name}"), Value::Null);
-        value.as_str().map(str::to_owned)
-    }
-
-    /// The element's DOM property `name` (e.g. `value` of an input, `checked`), as JSON.
-    pub fn property(&self, name: &str) -> Value {
-        self.command("GET", &format!("/property/{name}"), Value::Null)
-    }
-
-    /// The element as an argument for [`Browser::execute`] (`arguments[i]` in the script).
-    pub fn as_arg(&self) -> Value {
-        json!({ ELEMENT_KEY: self.id })
-    }
-
-    fn command(&self, method: &str, path: &str, body: Value) -> Value {
-        self.browser
-            .command(method, &format!("/element/{}{path}", self.id), body)
     }
 }
 

@@ -31,13 +31,15 @@ mod error;
 mod history;
 mod quota;
 mod schema;
+mod stats;
 mod store;
 mod worker;
 
 pub use crate::config::{OutboxSettings, Synchronous};
 pub use error::OutboxError;
+pub use stats::OutboxStats;
 pub use store::{NewEvent, NewReading, Pending, Store, StoreCounters};
-pub use worker::{Outbox, OutboxStats};
+pub use worker::Outbox;
 
 /// The file name of the outbox inside the data dir.
 pub const FILE_NAME: &str = "outbox.sqlite";
