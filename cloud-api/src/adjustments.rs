@@ -78,8 +78,10 @@ pub async fn create(
     let mut db = state.pool.get().await?;
     let tx = db.transaction().await?;
     let fingerprint: [&[u8]; 2] = [b"POST /v1/inventory/adjustments", &body];
-    if let Claim::Replay(answer) = request::claim(&tx, tenant.id, &key, &fingerprint).await? {
-        state.metrics.idempotent_replays.fetch_add(1, Relaxed);
+    let replays = &state.metrics.idempotent_replays;
+    if let Claim::Replay(answer) =
+        request::claim(&tx, tenant.id, &key, &fingerprint, replays).await?
+    {
         return Ok(answer);
     }
     let lot = tx

@@ -134,12 +134,14 @@ pub enum Claim {
     Replay(Response),
 }
 
-/// Claims `key` for the request `fingerprint` (method, path and body) of `tenant`.
+/// Claims `key` for the request `fingerprint` (method, path and body) of `tenant`; a replay
+/// is counted in `replays`.
 pub async fn claim(
     tx: &Transaction<'_>,
     tenant: i64,
     key: &str,
     fingerprint: &[&[u8]],
+    replays: &std::sync::atomic::AtomicU64,
 ) -> Result<Claim, ApiError> {
     let mut hasher = Sha256::new();
     for part in fingerprint {
@@ -171,6 +173,7 @@ pub async fn claim(
         .with_code("idempotency_key_reused"));
     }
     let status = StatusCode::from_u16(row.get::<_, i16>(1) as u16).unwrap_or(StatusCode::OK);
+    replays.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(Claim::Replay(json(status, row.get(2))))
 }
 

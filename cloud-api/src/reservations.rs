@@ -126,10 +126,11 @@ pub async fn create(
     };
     let mut db = state.pool.get().await?;
     let tx = db.transaction().await?;
+    let fingerprint: [&[u8]; 2] = [b"POST /v1/reservations", &body];
+    let replays = &state.metrics.idempotent_replays;
     if let Claim::Replay(answer) =
-        request::claim(&tx, tenant.id, &key, &[b"POST /v1/reservations", &body]).await?
+        request::claim(&tx, tenant.id, &key, &fingerprint, replays).await?
     {
-        state.metrics.idempotent_replays.fetch_add(1, Relaxed);
         return Ok(answer);
     }
     let skus: Vec<&str> = items.iter().map(|(sku, _)| sku.as_str()).collect();
