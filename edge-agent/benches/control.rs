@@ -206,7 +206,7 @@ fn local_path(dir: &Path, readings: usize) -> Vec<Duration> {
         state: state.clone(),
         outbox,
         memory_path: dir.join("control.json"),
-        configured: vec![Some(90.0)],
+        configured: control.loops.iter().map(|l| l.kind.clone()).collect(),
         period: control.period,
         command_refresh: control.command_refresh,
     })

@@ -3,6 +3,10 @@
 //! - `GET /api/control`: actuators (state, output, override) and loops (setpoint, value,
 //!   fault), as JSON.
 //! - `PUT /api/loops/{name}/setpoint` `{"setpoint": 91.0}`: change a loop's setpoint.
+//! - `PUT /api/loops/{name}/settings` `{"band": 3.0}`, `{"on_at": "06:00", "on_for": "12h"}`:
+//!   change some of a loop's other settings (those of its kind: `band`, `kp`, `ki`, `kd`,
+//!   `period`, `stale_after`, `on_at`, `on_for`, `every`), all or none, checked like the
+//!   config file; durations as in the config file (`"15m"`), `on_at` as `"HH:MM"`.
 //! - `PUT /api/actuators/{name}/override` `{"state": "on", "for": "30m"}` (or
 //!   `"until": <unix ms>`): hold an actuator on or off until the override expires.
 //! - `DELETE /api/actuators/{name}/override`: end it.
@@ -20,11 +24,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use farm_protocol::{EventKind, SwitchState, UnixMillis};
+use farm_protocol::{SwitchState, UnixMillis};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::control::{ControlHandle, Request, RequestError};
+use crate::change::ChangeError;
+use crate::control::{ControlError, ControlHandle, LoopSettings, Request};
 use crate::outbox::Outbox;
 
 /// What the API works with.
@@ -43,6 +48,7 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/api/control", get(view))
         .route("/api/loops/{name}/setpoint", put(setpoint))
+        .route("/api/loops/{name}/settings", put(loop_settings))
         .route(
             "/api/actuators/{name}/override",
             put(set_override).delete(clear_override),
@@ -66,27 +72,18 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-impl From<RequestError> for ApiError {
-    fn from(e: RequestError) -> Self {
-        match e {
-            RequestError::Refused(e) => {
-                let status = match e {
-                    crate::control::ControlError::UnknownLoop(_)
-                    | crate::control::ControlError::UnknownActuator(_) => StatusCode::NOT_FOUND,
-                    crate::control::ControlError::InterlockConflict { .. } => StatusCode::CONFLICT,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                ApiError(status, e.to_string())
-            }
-            RequestError::NotSaved(e) => {
-                tracing::error!(error = %e, "Control change not saved.");
-                ApiError(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "could not save the change; it was not applied".into(),
-                )
-            }
-            RequestError::Stopped => ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        }
+impl From<ChangeError> for ApiError {
+    fn from(e: ChangeError) -> Self {
+        let status = match &e {
+            ChangeError::Refused(
+                ControlError::UnknownLoop(_) | ControlError::UnknownActuator(_),
+            ) => StatusCode::NOT_FOUND,
+            ChangeError::Refused(ControlError::InterlockConflict { .. }) => StatusCode::CONFLICT,
+            ChangeError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ChangeError::NotSaved | ChangeError::NotLogged(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ChangeError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError(status, e.to_string())
     }
 }
 
@@ -113,6 +110,69 @@ async fn setpoint(
         value: body.setpoint,
     };
     apply(&api, request).await
+}
+
+/// `PUT /api/loops/{name}/settings`: numbers for the band and gains, config-file strings
+/// for durations (`"15m"`) and `on_at` (`"06:00"`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsBody {
+    band: Option<f64>,
+    kp: Option<f64>,
+    ki: Option<f64>,
+    kd: Option<f64>,
+    period: Option<String>,
+    stale_after: Option<String>,
+    on_at: Option<String>,
+    on_for: Option<String>,
+    every: Option<String>,
+}
+
+impl SettingsBody {
+    /// The change asked for; a duration or time of day that does not parse is an error
+    /// naming its key.
+    fn settings(self) -> Result<LoopSettings, String> {
+        let duration = |key: &str, text: Option<String>| {
+            text.map(|t| crate::config::parse_duration(&t).map_err(|e| format!("\"{key}\": {e}")))
+                .transpose()
+        };
+        let on_at = self
+            .on_at
+            .map(|t| crate::config::parse_time_of_day(&t).map_err(|e| format!("\"on_at\": {e}")));
+        let settings = LoopSettings {
+            band: self.band,
+            kp: self.kp,
+            ki: self.ki,
+            kd: self.kd,
+            period: duration("period", self.period)?,
+            stale_after: duration("stale_after", self.stale_after)?,
+            on_at: on_at.transpose()?,
+            on_for: duration("on_for", self.on_for)?,
+            every: duration("every", self.every)?,
+        };
+        if settings.is_empty() {
+            return Err(
+                "give at least one setting: band, kp, ki, kd, period, stale_after, \
+                        on_at, on_for or every"
+                    .into(),
+            );
+        }
+        Ok(settings)
+    }
+}
+
+async fn loop_settings(
+    State(api): State<ApiState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<SettingsBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&api, &headers).await?;
+    let Json(body) = body?;
+    let settings = body
+        .settings()
+        .map_err(|message| ApiError(StatusCode::UNPROCESSABLE_ENTITY, message))?;
+    apply(&api, Request::LoopSettings { name, settings }).await
 }
 
 #[derive(Deserialize)]
@@ -171,25 +231,11 @@ async fn clear_override(
 
 /// Carries out a change and commits its events before answering.
 async fn apply(api: &ApiState, request: Request) -> Result<Response, ApiError> {
-    let events: Vec<EventKind> = api.control.request(request).await?;
-    let now = crate::now_ms();
-    let mut recorded = Vec::new();
-    for kind in events {
-        tracing::info!(event = %kind.name(), ?kind, "Control change.");
-        recorded.push(serde_json::to_value(&kind).unwrap_or_default());
-        let event = crate::outbox::NewEvent {
-            id: uuid::Uuid::new_v4(),
-            ts: now,
-            kind,
-        };
-        if let Err(e) = api.outbox.append_event(event).await {
-            tracing::error!(error = %e, "Control change applied but its event was not recorded.");
-            return Err(ApiError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the change was applied but could not be logged".into(),
-            ));
-        }
-    }
+    let events = crate::change::apply(&api.control, &api.outbox, request).await?;
+    let recorded: Vec<_> = events
+        .iter()
+        .map(|kind| serde_json::to_value(kind).unwrap_or_default())
+        .collect();
     Ok(Json(json!({ "events": recorded })).into_response())
 }
 

@@ -18,7 +18,8 @@
 //! - [`uplink`]: sends the outbox to the cloud sync-service in seq-ordered gzip batches.
 //! - [`sensors`]: turning the configured sensors into readers (direct, or on a bus thread).
 //! - [`agent`]: `run`: wires the parts together and shuts down cleanly.
-//! - [`api`]: the control API on the HTTP port: view, setpoints, manual overrides.
+//! - [`api`]: the control API on the HTTP port: view, setpoints, loop settings, manual overrides.
+//! - [`change`]: carrying out a control change (API and panel): apply, save, log its events.
 //! - [`harvest`]: harvest entry on the HTTP port: checked, then a durable outbox event.
 //! - [`panel`]: the control panel on the HTTP port: sign-in, sessions, CSRF, its pages.
 #![deny(missing_docs)]
@@ -26,6 +27,7 @@
 pub mod actuators;
 pub mod agent;
 pub mod api;
+pub mod change;
 pub mod commission;
 pub mod config;
 pub mod control;

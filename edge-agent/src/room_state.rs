@@ -126,6 +126,7 @@ mod tests {
                 kind: "hysteresis",
                 metric: Some("co2"),
                 setpoint: Some(850.0),
+                settings: Default::default(),
                 value: None,
                 duty: None,
                 fault: Some("no co2 reading yet".into()),

@@ -1,6 +1,6 @@
 //! The control API of the running agent, as the panel and an operator use it: a manual
-//! override beats the loop and a setpoint change takes effect, both survive a restart, and
-//! each is logged in the outbox; bad requests get a clear 4xx and change nothing.
+//! override beats the loop and a setpoint or loop settings change takes effect, each survives
+//! a restart and is logged in the outbox; bad requests get a clear 4xx and change nothing.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -65,6 +65,7 @@ fn start_with_token(dir: &std::path::Path) -> Agent {
 
 const OVERRIDE: &str = "/api/actuators/fruiting-1-humidifier/override";
 const SETPOINT: &str = "/api/loops/fruiting-1-humidity/setpoint";
+const SETTINGS: &str = "/api/loops/fruiting-1-humidity/settings";
 
 /// The humidifier as `GET /api/control` shows it, without `since` (a time).
 fn humidifier(view: &Value) -> Value {
@@ -73,16 +74,20 @@ fn humidifier(view: &Value) -> Value {
     shown
 }
 
-/// Checks that the setpoint and the override are as configured, stops the agent and checks
-/// that its outbox holds no setpoint change or override.
+/// Checks that the setpoint, the loop's settings and the override are as configured, stops
+/// the agent and checks that its outbox holds no setpoint or settings change or override.
 fn stop_unchanged(mut agent: Agent) {
     let shown = view(&agent.http);
     assert_eq!(shown["loops"][0]["setpoint"], 90.0, "{shown:#}");
+    let settings = json!({"band": 4.0, "stale_after": 60.0});
+    assert_eq!(shown["loops"][0]["settings"], settings, "{shown:#}");
     assert_eq!(shown["actuators"][0]["override"], Value::Null, "{shown:#}");
     let (status, log) = agent.process.stop(Signal::TERM, WAIT);
     assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
     let events = events(&agent.data);
-    let changes = |(kind, _): &(String, Value)| kind == "override" || kind == "setpoint_change";
+    let changes = |(kind, _): &(String, Value)| {
+        ["override", "setpoint_change", "loop_change"].contains(&kind.as_str())
+    };
     assert!(!events.iter().any(changes), "{events:#?}");
 }
 
@@ -98,8 +103,9 @@ fn an_override_beats_the_loop_and_it_and_a_new_setpoint_survive_a_restart() {
         "output": "off", "safe_state": "off", "override": null});
     assert_eq!(humidifier(&shown), humidifier_off, "{shown:#}");
     let control_loop = json!({"name": LOOP, "room": "fruiting-1", "actuator": HUMIDIFIER,
-        "kind": "hysteresis", "metric": "humidity", "setpoint": 90.0, "value": 97.0,
-        "duty": null, "fault": null});
+        "kind": "hysteresis", "metric": "humidity", "setpoint": 90.0,
+        "settings": {"band": 4.0, "stale_after": 60.0}, "value": 97.0, "duty": null,
+        "fault": null});
     assert_eq!(shown["loops"], json!([control_loop]), "{shown:#}");
 
     let before = now_ms();
@@ -260,6 +266,121 @@ fn without_a_token_hash_changes_are_refused_and_reading_works() {
         assert_eq!(status, 403, "{method} {path}: {answer}");
         let error = answer["error"].as_str().unwrap_or_default();
         assert!(error.contains("set http.api_token_hash"), "{answer}");
+    }
+    stop_unchanged(agent);
+}
+
+#[test]
+fn a_loop_settings_change_takes_effect_is_logged_once_and_survives_a_restart() {
+    let dir = temp_dir();
+    let mut agent = start_with_token(dir.path());
+    let mut node = Node::connect(agent.mqtt_port, "node-1");
+    // 88.3 %RH is inside 90 ± 2 and below 90 ± 1.5.
+    node.publish_humidity(88.3);
+    wait_for_view(&agent.http, |v| v["loops"][0]["value"] == 88.3);
+    let body = Some(r#"{"band": 3.0, "stale_after": "2m"}"#);
+    let (status, answer) = call(&agent.http, "PUT", SETTINGS, Some(TOKEN), body);
+    assert_eq!(status, 200, "{answer}");
+    let change = json!({"kind": "loop_change", "room": "fruiting-1", "loop": LOOP,
+        "settings": {"band": 3.0, "stale_after": 120.0},
+        "previous": {"band": 4.0, "stale_after": 60.0}});
+    assert_eq!(answer, json!({"events": [change]}));
+    node.expect("on", PROMPT);
+    let changed = json!({"band": 3.0, "stale_after": 120.0});
+    assert_eq!(view(&agent.http)["loops"][0]["settings"], changed);
+    // The same values again change nothing and log nothing.
+    let (status, answer) = call(&agent.http, "PUT", SETTINGS, Some(TOKEN), body);
+    assert_eq!((status, answer), (200, json!({"events": []})));
+
+    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
+    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    drop(node);
+    let mut agent = start_with_token(dir.path());
+    assert_eq!(view(&agent.http)["loops"][0]["settings"], changed);
+    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
+    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    let events = events(&agent.data);
+    let changes: Vec<&Value> = events
+        .iter()
+        .filter(|(k, _)| k == "loop_change")
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(changes, [&change], "logged once, not again at the restart");
+
+    // The config file's band changed since: it wins; the saved stale_after stays.
+    let hash = farm_broker::hash_password(TOKEN).unwrap();
+    let text = config(&dir.path().join("data"), Some(&hash), "");
+    let mut agent = start(dir.path(), &text.replace("band = 4.0", "band = 5.0"));
+    let shown = view(&agent.http);
+    let expected = json!({"band": 5.0, "stale_after": 120.0});
+    assert_eq!(shown["loops"][0]["settings"], expected, "{shown:#}");
+    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
+    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+}
+
+#[test]
+fn bad_loop_settings_get_a_clear_4xx_and_change_nothing() {
+    let dir = temp_dir();
+    let agent = start_with_token(dir.path());
+    let band = r#"{"band": 3.0}"#;
+    let (status, answer) = call(&agent.http, "PUT", SETTINGS, None, Some(band));
+    assert_eq!(status, 401, "{answer}");
+    let refused: [(&str, &str, u16, &str); 9] = [
+        (
+            "/api/loops/nope/settings",
+            band,
+            404,
+            "no loop named \"nope\"",
+        ),
+        (SETTINGS, "{}", 422, "give at least one setting"),
+        (
+            SETTINGS,
+            r#"{"kp": 0.1}"#,
+            422,
+            "is a hysteresis loop and has no setting \"kp\"",
+        ),
+        (
+            SETTINGS,
+            r#"{"band": -1}"#,
+            422,
+            "band: must be greater than 0, got -1",
+        ),
+        (
+            SETTINGS,
+            r#"{"band": 3, "stale_after": "0s"}"#,
+            422,
+            "stale_after: must be between 1s",
+        ),
+        (
+            SETTINGS,
+            r#"{"stale_after": "soon"}"#,
+            422,
+            "\"stale_after\": invalid duration",
+        ),
+        (
+            SETTINGS,
+            r#"{"on_at": "25:00"}"#,
+            422,
+            "\"on_at\": \"25:00\" is not a time of day",
+        ),
+        (
+            SETTINGS,
+            r#"{"setpoint": 91}"#,
+            422,
+            "unknown field `setpoint`",
+        ),
+        (
+            SETTINGS,
+            r#"{"band": "#,
+            400,
+            "Failed to parse the request body as JSON",
+        ),
+    ];
+    for (path, body, want, fragment) in refused {
+        let (status, answer) = call(&agent.http, "PUT", path, Some(TOKEN), Some(body));
+        assert_eq!(status, want, "PUT {path} {body}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(fragment), "PUT {path} {body}: {answer}");
     }
     stop_unchanged(agent);
 }

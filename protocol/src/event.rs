@@ -1,6 +1,8 @@
 //! Things that happened on the farm. Events are never evicted from the edge outbox and each is
 //! applied once in the cloud, by its `id` (DESIGN.md §3.2, §3.3).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -51,6 +53,21 @@ pub enum EventKind {
         setpoint: f64,
         /// The setpoint before.
         previous: f64,
+    },
+    /// A control loop's settings (other than its setpoint) were changed at run time (from the
+    /// panel or the API).
+    LoopChange {
+        /// The growing room.
+        room: String,
+        /// The loop's configured name.
+        #[serde(rename = "loop")]
+        control_loop: String,
+        /// The settings that changed, by their config key (`band`, `kp`, `ki`, `kd`, `period`,
+        /// `stale_after`, `on_at`, `on_for`, `every`), with their new values; durations (and
+        /// `on_at`, the time since local midnight) in seconds.
+        settings: BTreeMap<String, f64>,
+        /// The same settings' values before, in the same units.
+        previous: BTreeMap<String, f64>,
     },
     /// A manual override of an actuator was set, or ended (cleared or expired).
     Override {
@@ -127,6 +144,7 @@ impl EventKind {
             EventKind::Harvest(_) => "harvest",
             EventKind::ActuatorChange { .. } => "actuator_change",
             EventKind::SetpointChange { .. } => "setpoint_change",
+            EventKind::LoopChange { .. } => "loop_change",
             EventKind::Override { .. } => "override",
             EventKind::Alarm { .. } => "alarm",
         }
@@ -179,6 +197,12 @@ mod tests {
                 setpoint: 91.5,
                 previous: 90.0,
             },
+            EventKind::LoopChange {
+                room: "r".into(),
+                control_loop: "r-lights".into(),
+                settings: BTreeMap::from([("on_at".into(), 21_600.0), ("on_for".into(), 43_200.0)]),
+                previous: BTreeMap::from([("on_at".into(), 18_000.0), ("on_for".into(), 36_000.0)]),
+            },
             EventKind::Override {
                 room: "r".into(),
                 actuator: "fan".into(),
@@ -212,6 +236,21 @@ mod tests {
             assert!(text.contains(&format!("\"kind\":\"{}\"", e.kind.name())));
             assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), e);
         }
+    }
+
+    #[test]
+    fn a_loop_change_names_its_loop_and_keeps_settings_by_key() {
+        let kind = EventKind::LoopChange {
+            room: "r".into(),
+            control_loop: "r-humidity".into(),
+            settings: BTreeMap::from([("band".into(), 3.0)]),
+            previous: BTreeMap::from([("band".into(), 4.0)]),
+        };
+        let json = serde_json::to_value(&kind).unwrap();
+        let expected = serde_json::json!({"kind": "loop_change", "room": "r",
+            "loop": "r-humidity", "settings": {"band": 3.0}, "previous": {"band": 4.0}});
+        assert_eq!(json, expected);
+        assert_eq!(serde_json::from_value::<EventKind>(json).unwrap(), kind);
     }
 
     #[test]

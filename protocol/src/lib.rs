@@ -7,7 +7,8 @@
 //! # Layout
 //! - [`metric`]: the metric registry ([`Metric`]): name, unit, physical range.
 //! - [`reading`]: one measured value ([`Reading`]) and where it came from ([`Source`]).
-//! - [`event`]: things that happened ([`Event`]): harvests, actuator changes, alarms.
+//! - [`event`]: things that happened ([`Event`]): harvests, actuator changes, setpoint and loop
+//!   settings changes, manual overrides, alarms.
 //! - [`batch`]: the body of `POST /v1/batches` ([`Batch`]) and its answer ([`BatchAck`]).
 #![deny(missing_docs)]
 

@@ -251,18 +251,10 @@ pub(super) fn check_name(key: &str, name: &str, problems: &mut Vec<Problem>) {
 pub(super) fn check_duration(
     key: &str,
     value: Duration,
-    (min, max): (Duration, Duration),
+    range: (Duration, Duration),
     problems: &mut Vec<Problem>,
 ) {
-    if value < min || value > max {
-        problems.push(Problem::new(
-            key,
-            format!(
-                "must be between {} and {}, got {}",
-                humantime::format_duration(min),
-                humantime::format_duration(max),
-                humantime::format_duration(value)
-            ),
-        ));
+    if let Err(message) = crate::control::rules::check_range(value, range) {
+        problems.push(Problem::new(key, message));
     }
 }

@@ -14,13 +14,11 @@ use super::error::Problem;
 use super::loops::{build_loops, RawLoop};
 use super::settings::ActuatorConfig;
 use super::units::HumanDuration;
+use crate::control::rules::STALE_AFTER_RANGE;
 use crate::control::ControlConfig;
 
 /// Allowed `control.period`.
 const PERIOD_RANGE: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(60));
-/// Allowed `control.stale_after` and `loops[].stale_after`.
-pub(super) const STALE_AFTER_RANGE: (Duration, Duration) =
-    (Duration::from_secs(1), Duration::from_secs(24 * 3600));
 /// Allowed `control.command_refresh`.
 const COMMAND_REFRESH_RANGE: (Duration, Duration) =
     (Duration::from_secs(1), Duration::from_secs(3600));

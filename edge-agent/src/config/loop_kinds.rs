@@ -8,18 +8,13 @@ use farm_drivers::ActuatorKind;
 use farm_protocol::Metric;
 
 use super::build::check_duration;
-use super::control::STALE_AFTER_RANGE;
 use super::error::Problem;
 use super::loops::{default_direction, default_kd, default_ki, default_pid_period, Kind};
+use crate::control::rules::{
+    check_band, check_gain, check_interval_on_for, check_photoperiod_on_for, check_setpoint,
+    check_some_gain, EVERY_RANGE, PID_PERIOD_RANGE, STALE_AFTER_RANGE,
+};
 use crate::control::{Direction, LoopKind};
-
-/// Allowed `loops[].period` (PID).
-const PID_PERIOD_RANGE: (Duration, Duration) = (Duration::from_secs(10), Duration::from_secs(3600));
-/// Allowed `loops[].every` (interval).
-const EVERY_RANGE: (Duration, Duration) =
-    (Duration::from_secs(1), Duration::from_secs(7 * 24 * 3600));
-/// A photoperiod's `on_for` is shorter than this.
-const DAY: Duration = Duration::from_secs(24 * 3600);
 
 impl Kind<'_> {
     /// A hysteresis loop: a target and a dead band that stays inside the physical range.
@@ -31,25 +26,8 @@ impl Kind<'_> {
     ) -> Option<LoopKind> {
         let target = self.target(device, stale_after, problems);
         let band = self.required("band", self.raw.band, problems);
-        if let Some(band) = band {
-            if !(band > 0.0 && band.is_finite()) {
-                let message = format!("must be greater than 0, got {band}");
-                problems.push(Problem::new(self.at("band"), message));
-            } else if let Some((metric, setpoint)) = target.setpoint {
-                let (min, max) = metric.physical_range();
-                let (low, high) = (setpoint - band / 2.0, setpoint + band / 2.0);
-                if low < min || high > max {
-                    problems.push(Problem::new(
-                        self.at("band"),
-                        format!(
-                            "setpoint ± band/2 ({low} to {high}) leaves the physical range of \
-                             {}, {min} to {max} {}; narrow the band or move the setpoint",
-                            metric.name(),
-                            metric.unit()
-                        ),
-                    ));
-                }
-            }
+        if let Some(Err(message)) = band.map(|band| check_band(band, target.setpoint)) {
+            problems.push(Problem::new(self.at("band"), message));
         }
         let (metric, setpoint) = target.setpoint?;
         Some(LoopKind::Hysteresis {
@@ -73,16 +51,12 @@ impl Kind<'_> {
         let ki = self.raw.ki.unwrap_or(default_ki());
         let kd = self.raw.kd.unwrap_or(default_kd());
         for (name, gain) in [("kp", kp), ("ki", Some(ki)), ("kd", Some(kd))] {
-            if let Some(gain) = gain.filter(|gain| !(*gain >= 0.0 && gain.is_finite())) {
-                let message = format!("must be a finite number, 0 or more, got {gain}");
+            if let Some(Err(message)) = gain.map(check_gain) {
                 problems.push(Problem::new(self.at(name), message));
             }
         }
-        if kp.is_some_and(|kp| kp == 0.0) && ki == 0.0 {
-            problems.push(Problem::new(
-                self.at("kp"),
-                "kp or ki must be greater than 0; with both 0 the loop never switches on",
-            ));
+        if let Some(Err(message)) = kp.map(|kp| check_some_gain(kp, ki)) {
+            problems.push(Problem::new(self.at("kp"), message));
         }
         let period = self.raw.period.map_or(default_pid_period(), |p| p.0);
         check_duration(&self.at("period"), period, PID_PERIOD_RANGE, problems);
@@ -103,27 +77,13 @@ impl Kind<'_> {
     pub(super) fn photoperiod(&self, problems: &mut Vec<Problem>) -> Option<LoopKind> {
         let on_at = self.required("on_at", self.raw.on_at.as_deref(), problems);
         let on_at = on_at.and_then(|text| {
-            let parsed = parse_time_of_day(text);
-            if parsed.is_none() {
-                problems.push(Problem::new(
-                    self.at("on_at"),
-                    format!(
-                        "{text:?} is not a time of day; write 24-hour \"HH:MM\" from \"00:00\" \
-                         to \"23:59\", e.g. \"06:30\""
-                    ),
-                ));
-            }
-            parsed
+            parse_time_of_day(text)
+                .map_err(|message| problems.push(Problem::new(self.at("on_at"), message)))
+                .ok()
         });
         let on_for = self.required("on_for", self.raw.on_for, problems)?.0;
-        if on_for.is_zero() || on_for >= DAY {
-            problems.push(Problem::new(
-                self.at("on_for"),
-                format!(
-                    "must be longer than 0s and shorter than 24h, got {}",
-                    humantime::format_duration(on_for)
-                ),
-            ));
+        if let Err(message) = check_photoperiod_on_for(on_for) {
+            problems.push(Problem::new(self.at("on_for"), message));
         }
         Some(LoopKind::Photoperiod {
             on_at: on_at?,
@@ -140,16 +100,8 @@ impl Kind<'_> {
             check_duration(&self.at("every"), every, EVERY_RANGE, problems);
         }
         let on_for = self.required("on_for", self.raw.on_for, problems)?.0;
-        if let Some(every) = every.filter(|every| on_for.is_zero() || on_for >= *every) {
-            let show = humantime::format_duration;
-            problems.push(Problem::new(
-                self.at("on_for"),
-                format!(
-                    "must be longer than 0s and shorter than every ({}), got {}",
-                    show(every),
-                    show(on_for)
-                ),
-            ));
+        if let Some(Err(message)) = every.map(|every| check_interval_on_for(every, on_for)) {
+            problems.push(Problem::new(self.at("on_for"), message));
         }
         Some(LoopKind::Interval {
             every: every?,
@@ -172,19 +124,10 @@ impl Kind<'_> {
         });
         let setpoint = self.required("setpoint", self.raw.setpoint, problems);
         let setpoint = match (metric, setpoint) {
-            (Some(metric), Some(setpoint)) if !metric.is_plausible(setpoint) => {
-                let (min, max) = metric.physical_range();
-                problems.push(Problem::new(
-                    self.at("setpoint"),
-                    format!(
-                        "must be within the physical range of {}, {min} to {max} {}, got {setpoint}",
-                        metric.name(),
-                        metric.unit()
-                    ),
-                ));
-                None
-            }
-            (Some(metric), Some(setpoint)) => Some((metric, setpoint)),
+            (Some(metric), Some(setpoint)) => check_setpoint(metric, setpoint)
+                .map(|()| (metric, setpoint))
+                .map_err(|message| problems.push(Problem::new(self.at("setpoint"), message)))
+                .ok(),
             _ => None,
         };
         let direction = match self.raw.direction.as_deref() {
@@ -224,8 +167,18 @@ struct Target {
     stale_after: Duration,
 }
 
-/// `"HH:MM"` (24-hour; the hour may have one digit) as time since midnight.
-fn parse_time_of_day(text: &str) -> Option<Duration> {
+/// A photoperiod's `on_at` as written, `"HH:MM"` (24-hour; the hour may have one digit), as
+/// time since midnight; the error says how to write it. The API's settings route uses it too.
+pub fn parse_time_of_day(text: &str) -> Result<Duration, String> {
+    parse_hh_mm(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a time of day; write 24-hour \"HH:MM\" from \"00:00\" to \
+             \"23:59\", e.g. \"06:30\""
+        )
+    })
+}
+
+fn parse_hh_mm(text: &str) -> Option<Duration> {
     let (hours, minutes) = text.split_once(':')?;
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
     if !(1..=2).contains(&hours.len()) || minutes.len() != 2 || !digits(hours) || !digits(minutes) {

@@ -41,6 +41,7 @@ mod tests;
 
 pub use error::{ConfigError, Problem};
 pub use load::{load, parse};
+pub use loop_kinds::parse_time_of_day;
 pub use mqtt::{HttpConfig, MqttConfig};
 pub use panel::{PanelConfig, PanelUser};
 pub use products::{sku_problem, ProductConfig, Unit};
@@ -49,6 +50,7 @@ pub use settings::{
     SensorKind, SimulationConfig, Synchronous,
 };
 pub use sync::{read_ca, read_token, DeviceToken, SyncConfig};
+pub use units::parse_duration;
 
 /// A commented config file with every key and its default, set up for the demo (two
 /// simulated rooms, one of them regulated). `edge-agent generate-config` prints it; it always passes [`parse`].

@@ -29,8 +29,9 @@ const SIZE_UNITS: [(&str, u64); 7] = [
     ("GiB", 1 << 30),
 ];
 
-/// Parses a humantime duration, with an error message that names the input.
-pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
+/// Parses a humantime duration, with an error message that names the input (the API's
+/// settings route uses it too).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|err| {
         format!("invalid duration {text:?}: {err}; write e.g. \"250ms\", \"5s\", \"1h 30m\"")
     })

@@ -1,5 +1,6 @@
 //! Changes a person makes at run time: setpoints and manual overrides (with an expiry), each
-//! returning the event to log, and the [`ControlMemory`] that carries them across restarts.
+//! returning the event to log, and the [`ControlMemory`] that carries them, and the loop
+//! settings changed in `settings.rs`, across restarts.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use farm_protocol::{EventKind, SwitchState, UnixMillis};
 use serde::{Deserialize, Serialize};
 
 use super::controller::{format_ms, Controller, Override};
+use super::settings::SavedLoopSettings;
 use super::spec::LoopKind;
 
 /// The longest manual override: a forgotten override must not run a room for weeks.
@@ -44,6 +46,24 @@ pub enum ControlError {
         /// The metric's unit.
         unit: &'static str,
     },
+    /// The loop's kind has no such setting (a `band` for a PID loop).
+    #[error("loop {name:?} is a {kind} loop and has no setting {setting:?}")]
+    NotASetting {
+        /// The loop.
+        name: String,
+        /// The setting asked for (its config key).
+        setting: &'static str,
+        /// The loop's kind.
+        kind: &'static str,
+    },
+    /// A setting breaks the rules the config file checks it by; nothing was changed.
+    #[error("loop {name:?}: {reason}")]
+    InvalidSetting {
+        /// The loop.
+        name: String,
+        /// Each broken rule, as `key: what is wrong`, separated by `; `.
+        reason: String,
+    },
     /// The expiry is not in the future, or too far away.
     #[error(
         "an override must end between now and {} from now; asked for {until}",
@@ -70,6 +90,10 @@ pub struct ControlMemory {
     pub setpoints: BTreeMap<String, SavedSetpoint>,
     /// Overrides in force, by actuator name.
     pub overrides: BTreeMap<String, Override>,
+    /// Loop settings changed at run time, by loop name (absent in files written before
+    /// settings could change).
+    #[serde(default)]
+    pub loops: BTreeMap<String, SavedLoopSettings>,
 }
 
 /// A setpoint changed at run time, with the config file's value at that time: if the file's
@@ -190,16 +214,16 @@ impl Controller {
         }
     }
 
-    /// What to save: runtime setpoints (against `configured`, the controller's setpoints as
-    /// the config file has them) and the overrides in force.
-    pub fn memory(&self, configured: &[Option<f64>]) -> ControlMemory {
+    /// What to save: runtime setpoints and loop settings (against `configured`, each loop's
+    /// kind as the config file has it) and the overrides in force.
+    pub fn memory(&self, configured: &[LoopKind]) -> ControlMemory {
         let setpoints = self
             .loops
             .iter()
             .zip(configured)
             .filter_map(|(l, configured)| {
                 let (_, value) = l.kind.setpoint()?;
-                let configured = (*configured)?;
+                let (_, configured) = configured.setpoint()?;
                 (value != configured).then(|| (l.name.clone(), SavedSetpoint { value, configured }))
             })
             .collect();
@@ -212,11 +236,13 @@ impl Controller {
         ControlMemory {
             setpoints,
             overrides,
+            loops: self.saved_loop_settings(configured),
         }
     }
 
-    /// Applies saved changes at start-up. Unknown names, setpoints whose configured value has
-    /// changed and expired overrides are skipped; each skip is returned as a sentence to log.
+    /// Applies saved changes at start-up. Unknown names, setpoints and loop settings whose
+    /// configured value has changed and expired overrides are skipped; each skip is returned
+    /// as a sentence to log.
     pub fn restore(&mut self, memory: &ControlMemory, now: UnixMillis) -> Vec<String> {
         let mut skipped = Vec::new();
         for (name, saved) in &memory.setpoints {
@@ -234,6 +260,7 @@ impl Controller {
                 skipped.push(format!("setpoint of loop {name:?}: {e}"));
             }
         }
+        self.restore_loop_settings(&memory.loops, &mut skipped);
         for (name, o) in &memory.overrides {
             if let Err(e) = self.set_override(name, o.state, o.until, now) {
                 skipped.push(format!("override of {name:?}: {e}"));

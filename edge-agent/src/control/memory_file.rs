@@ -1,4 +1,5 @@
-//! `<data_dir>/control.json`: runtime setpoints and overrides, kept across restarts.
+//! `<data_dir>/control.json`: runtime setpoints, loop settings and overrides, kept across
+//! restarts.
 //!
 //! Written whole to a temporary file, fsynced, renamed over the old one and the directory
 //! fsynced, so a crash leaves either the old or the new file, never a torn one. A file that
@@ -87,6 +88,7 @@ mod tests {
 
     use super::super::controller::Override;
     use super::super::manual::SavedSetpoint;
+    use super::super::settings::{SavedLoopSettings, SavedSetting};
     use super::*;
 
     #[test]
@@ -109,9 +111,28 @@ mod tests {
                 until: 1_800_000_000_000,
             },
         );
+        let band = SavedSetting {
+            value: 3.0,
+            configured: 4.0,
+        };
+        let settings = SavedLoopSettings {
+            settings: [("band".to_owned(), band)].into(),
+        };
+        memory.loops.insert("h".into(), settings);
         save(&path, &memory).unwrap();
         assert_eq!(load(&path).unwrap(), memory);
         assert!(!path.with_extension("json.tmp").exists());
+    }
+
+    #[test]
+    fn a_file_from_before_loop_settings_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let old = r#"{"setpoints": {"h": {"value": 91.0, "configured": 90.0}}, "overrides": {}}"#;
+        fs::write(&path, old).unwrap();
+        let memory = load(&path).unwrap();
+        assert_eq!(memory.setpoints.len(), 1);
+        assert!(memory.loops.is_empty());
     }
 
     #[test]

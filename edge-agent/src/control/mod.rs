@@ -8,6 +8,8 @@
 //! - `controller.rs`: [`Controller::step`]: loops → wishes → interlocks and guards → commands.
 //! - `controller/switching.rs`: its wishes, interlocks and guarded switches (steps 3–4).
 //! - `manual.rs`: setpoint changes, manual overrides and what is kept across restarts.
+//! - `settings.rs`: changes of a loop's other settings (band, gains, timing) at run time;
+//!   `rules.rs`: the rules those settings follow, shared with the config file.
 //! - `view.rs`: the snapshot shown by the API, the panel and `farm/<room>/state`.
 //! - `run.rs`: the control thread (not pure): wakes on readings, applies commands, records
 //!   events, answers API requests; `setup.rs` builds it from the config at start-up.
@@ -17,7 +19,9 @@ mod guard;
 mod loops;
 mod manual;
 pub mod memory_file;
+pub mod rules;
 mod run;
+mod settings;
 pub mod setup;
 pub mod spec;
 mod view;
@@ -29,5 +33,6 @@ pub use controller::{Command, Controller, Override, Step, INPUT_FAULT_ALARM};
 pub use loops::{Observation, Observations};
 pub use manual::{ControlError, ControlMemory, SavedSetpoint, MAX_OVERRIDE};
 pub use run::{ControlHandle, Parts as ControlParts, Request, RequestError};
+pub use settings::{LoopSettings, SavedLoopSettings, SavedSetting};
 pub use spec::{ActuatorSpec, ActuatorTiming, ControlConfig, Direction, LoopKind, LoopSpec};
 pub use view::{ActuatorView, ControlView, LoopView};

@@ -16,6 +16,8 @@ use uuid::Uuid;
 
 use super::manual::{ControlError, ControlMemory};
 use super::memory_file::{self, MemoryFileError};
+use super::settings::LoopSettings;
+use super::spec::LoopKind;
 use super::view::ControlView;
 use super::Controller;
 use crate::actuators::Actuators;
@@ -31,6 +33,13 @@ pub enum Request {
         name: String,
         /// The new setpoint.
         value: f64,
+    },
+    /// Change some of a loop's other settings (band, gains, timing), all or none.
+    LoopSettings {
+        /// The loop.
+        name: String,
+        /// The settings to change.
+        settings: LoopSettings,
     },
     /// Hold an actuator in `state` until `until` (unix ms).
     Override {
@@ -82,8 +91,9 @@ pub struct Parts {
     pub outbox: Outbox,
     /// `<data_dir>/control.json`.
     pub memory_path: PathBuf,
-    /// Each loop's setpoint as the config file has it.
-    pub configured: Vec<Option<f64>>,
+    /// Each loop's kind as the config file has it (setpoint and settings), in config order:
+    /// what the memory compares run-time values with.
+    pub configured: Vec<LoopKind>,
     /// Step at least this often.
     pub period: Duration,
     /// Re-send room-node commands this often.
@@ -201,6 +211,10 @@ fn handle(parts: &mut Parts, request: Request) -> Result<Vec<EventKind>, Request
     let mut changed = parts.controller.clone();
     let events = match request {
         Request::Setpoint { name, value } => vec![changed.set_setpoint(&name, value)?],
+        Request::LoopSettings { name, settings } => changed
+            .set_loop_settings(&name, &settings)?
+            .into_iter()
+            .collect(),
         Request::Override { name, state, until } => {
             vec![changed.set_override(&name, state, until, now)?]
         }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::memory_file::{self, FILE_NAME};
 use super::run::{ControlHandle, Parts};
-use super::spec::ActuatorSpec;
+use super::spec::{ActuatorSpec, LoopKind};
 use super::Controller;
 use crate::actuators::Actuators;
 use crate::config::Config;
@@ -13,7 +13,7 @@ use crate::outbox::Outbox;
 use crate::state::LatestState;
 
 /// Starts the control thread for `config`'s loops and `actuators` (already in their safe
-/// state), restoring the setpoints and overrides saved in `data_dir`.
+/// state), restoring the setpoints, loop settings and overrides saved in `data_dir`.
 pub fn start(
     config: &Config,
     actuators: Actuators,
@@ -33,11 +33,11 @@ pub fn start(
         })
         .collect();
     let mut controller = Controller::new(&config.control, specs, now);
-    let configured: Vec<Option<f64>> = config
+    let configured: Vec<LoopKind> = config
         .control
         .loops
         .iter()
-        .map(|l| l.kind.setpoint().map(|(_, v)| v))
+        .map(|l| l.kind.clone())
         .collect();
     let memory_path = data_dir.join(FILE_NAME);
     match memory_file::load(&memory_path) {

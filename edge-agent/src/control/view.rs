@@ -1,6 +1,7 @@
 //! What the controller shows: a serializable snapshot for the API, the panel and the
 //! retained room state, and the one-line explanation of a loop's decision.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use farm_protocol::{SwitchState, UnixMillis};
@@ -55,6 +56,11 @@ pub struct LoopView {
     pub metric: Option<&'static str>,
     /// Its setpoint, for loops with one.
     pub setpoint: Option<f64>,
+    /// Its other settings that can change at run time (`PUT /api/loops/{name}/settings`),
+    /// by config key: `band`, `stale_after` (hysteresis); `kp`, `ki`, `kd`, `period`,
+    /// `stale_after` (pid); `on_at`, `on_for` (photoperiod); `every`, `on_for` (interval).
+    /// Durations, and `on_at` (the time since local midnight), in seconds.
+    pub settings: BTreeMap<&'static str, f64>,
     /// The input at the latest good evaluation.
     pub value: Option<f64>,
     /// PID: the current duty (0–1).
@@ -101,6 +107,7 @@ impl Controller {
                     kind: spec.kind.name(),
                     metric: setpoint.map(|(m, _)| m.name()),
                     setpoint: setpoint.map(|(_, v)| v),
+                    settings: spec.kind.settings(),
                     value: self.states[i].pv,
                     duty: matches!(spec.kind, LoopKind::Pid { .. }).then_some(self.states[i].duty),
                     fault: self.faults[i].as_ref().map(|f| f.message.clone()),

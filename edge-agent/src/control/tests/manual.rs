@@ -272,8 +272,10 @@ fn a_setpoint_change_moves_what_the_loop_regulates_to() {
     assert!(matches!(back, EventKind::SetpointChange { previous, .. } if previous == 80.0));
 }
 
-/// The setpoints as the config file has them, per loop.
-const CONFIGURED: [Option<f64>; 4] = [Some(88.0), Some(20.0), Some(26.0), None];
+/// The loops as the config file has them (the setpoints the memory compares with).
+fn configured() -> Vec<LoopKind> {
+    site(88.0).0.loops.into_iter().map(|l| l.kind).collect()
+}
 
 #[test]
 fn memory_carries_setpoints_and_overrides_into_a_fresh_controller() {
@@ -286,7 +288,7 @@ fn memory_carries_setpoints_and_overrides_into_a_fresh_controller() {
     rig.controller
         .set_override("heater", On, held.until, T0)
         .unwrap();
-    let memory = rig.controller.memory(&CONFIGURED);
+    let memory = rig.controller.memory(&configured());
     let saved = SavedSetpoint {
         value: 80.0,
         configured: 88.0,
@@ -315,7 +317,7 @@ fn memory_carries_setpoints_and_overrides_into_a_fresh_controller() {
     assert_eq!(switches(&fresh.step_fresh(restart)), vec![(HEATER, On)]);
     assert_eq!(switches(&fresh.step_fresh(restart + 3 * MIN)), vec![]);
     assert_eq!(
-        fresh.controller.memory(&CONFIGURED),
+        fresh.controller.memory(&configured()),
         memory,
         "saved again unchanged"
     );
@@ -338,6 +340,7 @@ fn restore_skips_and_reports_expired_overrides_and_setpoints_the_config_changed(
                 until: T0 + 60 * MIN,
             },
         )]),
+        loops: BTreeMap::new(),
     };
     // The file now says 90 %RH, and the agent comes back two hours later.
     let (cfg, actuators) = site(90.0);

@@ -8,6 +8,8 @@
 //! - `interlocks.rs`: heater and cooler never on together.
 //! - `faults.rs`: bad inputs force the safe state and raise one alarm per outage.
 //! - `manual.rs`: overrides, setpoint changes, memory across restarts.
+//! - `settings.rs`: loop settings changed at run time, and kept across restarts;
+//!   `settings_refused.rs`: the changes refused.
 //! - `props.rs`: random step sequences checked against an independent actuator model.
 mod faults;
 mod interlocks;
@@ -15,6 +17,8 @@ mod limits;
 mod loops;
 mod manual;
 mod props;
+mod settings;
+mod settings_refused;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
