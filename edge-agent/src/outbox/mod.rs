@@ -24,19 +24,23 @@
 //! - `schema`: opening the file, refusing foreign or corrupt files, creating the tables.
 //! - `store`: [`Store`], the single-threaded SQLite logic (append, pending, ack).
 //! - `quota`: eviction over `max_bytes` and pruning after `retain_local`.
-//! - `history`: stored events by kind, newest first (the harvest list).
+//! - `recent`: stored events by kind, newest first (the harvest list).
+//! - `series`: [`History`], a room's readings over a range downsampled for the panel's
+//!   charts, on its own read-only connection.
 //! - `worker`: the thread that owns the store and [`Outbox`], the handle producers use.
 
 mod error;
-mod history;
 mod quota;
+mod recent;
 mod schema;
+mod series;
 mod stats;
 mod store;
 mod worker;
 
 pub use crate::config::{OutboxSettings, Synchronous};
 pub use error::OutboxError;
+pub use series::{Bucket, History, Series};
 pub use stats::OutboxStats;
 pub use store::{NewEvent, NewReading, Pending, Store, StoreCounters};
 pub use worker::Outbox;
