@@ -18,7 +18,7 @@ use crate::control::ControlHandle;
 use crate::http::Metrics;
 use crate::ingest::{Ingest, IngestStats, NodeTracker, TimeLimits};
 use crate::mqtt::MqttService;
-use crate::outbox::{NewEvent, Outbox, OutboxError, OutboxStats, FILE_NAME};
+use crate::outbox::{History, NewEvent, Outbox, OutboxError, OutboxStats, FILE_NAME};
 use crate::room_state::room_states;
 use crate::state::LatestState;
 use crate::uplink::{SyncStatus, Uplink};
@@ -86,6 +86,8 @@ pub async fn run(
         source,
     })?;
     let outbox = Outbox::open(&data_dir.join(FILE_NAME), config.outbox.clone())?;
+    // The panel's charts read the history on their own connection, never stalling ingest.
+    let history = History::open(&data_dir.join(FILE_NAME))?;
     let sync = Arc::new(SyncStatus::default());
     let uplink = match &config.sync {
         Some(settings) => Some(Uplink::new(
@@ -183,6 +185,7 @@ pub async fn run(
             control: Arc::clone(&control),
             metrics: metrics.clone(),
             harvests: harvests.clone(),
+            history,
             started,
         };
         let panel = crate::panel::PanelState::new(&config.panel, Some(farm));

@@ -1,5 +1,5 @@
 //! [`Farm`]: what the panel's pages show and change, handed over by the agent: readings,
-//! the control loops, the outbox and uplink figures, harvests.
+//! the control loops, the outbox and uplink figures, harvests, the readings' history.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::control::ControlHandle;
 use crate::harvest::HarvestState;
 use crate::http::Metrics;
+use crate::outbox::History;
 use crate::state::LatestState;
 
 /// The running farm, as the panel sees it. Cheap to clone.
@@ -20,6 +21,8 @@ pub struct Farm {
     pub metrics: Metrics,
     /// Harvest entry: the catalogue, the rooms and the outbox.
     pub harvests: HarvestState,
+    /// The stored readings, for the room charts (its own read-only connection).
+    pub history: History,
     /// When the agent started (for the uptime).
     pub started: Instant,
 }

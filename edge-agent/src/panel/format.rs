@@ -65,9 +65,31 @@ pub(super) fn local_time(ts: UnixMillis, tz: &jiff::tz::TimeZone) -> (String, St
     )
 }
 
+/// A number as a person types it into a form: surrounding spaces ignored, a decimal comma
+/// taken as a point (`4,5`), NaN and infinities refused.
+pub(super) fn decimal(typed: &str) -> Option<f64> {
+    let typed = typed.trim();
+    let number = if typed.contains('.') {
+        typed.to_owned()
+    } else {
+        typed.replacen(',', ".", 1)
+    };
+    number.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_take_a_point_or_a_comma_and_refuse_the_rest() {
+        assert_eq!(decimal(" 4.5 "), Some(4.5));
+        assert_eq!(decimal("4,5"), Some(4.5));
+        assert_eq!(decimal("-2"), Some(-2.0));
+        for bad in ["", "abc", "NaN", "inf", "1,000.5", "4,5,6"] {
+            assert_eq!(decimal(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn durations_keep_their_two_largest_units() {

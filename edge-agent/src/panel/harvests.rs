@@ -50,14 +50,8 @@ impl Entered {
     /// taken as a point), an empty lot left for the agent to make up.
     fn request(&self) -> Result<HarvestRequest, String> {
         let typed = self.quantity.trim();
-        let number = if typed.contains('.') {
-            typed.to_owned()
-        } else {
-            typed.replacen(',', ".", 1)
-        };
-        let quantity = number
-            .parse::<f64>()
-            .map_err(|_| format!("quantity must be a number such as 4.5, got {typed:?}"))?;
+        let quantity = format::decimal(typed)
+            .ok_or_else(|| format!("quantity must be a number such as 4.5, got {typed:?}"))?;
         let lot = self.lot.trim();
         Ok(HarvestRequest {
             room: self.room.clone(),

@@ -1,10 +1,13 @@
 //! The local control panel for farm managers, served on the agent's HTTP port as
 //! server-rendered HTML (issue 8). This part is its door: sign-in, sessions, CSRF protection
-//! and lockout, with the pages behind it as placeholders in the shared layout.
+//! and lockout, and the pages behind it.
 //!
 //! - `GET /login`, `POST /login`, `POST /logout`: sign in and out ([`login`]).
 //! - `GET /`, `GET /rooms/{room}`, `GET /harvests`, `GET /system`: pages that need a session;
 //!   without one they answer 303 to `/login?next=<path>`.
+//! - `POST /rooms/{room}/loops/{name}/setpoint|settings`,
+//!   `POST /rooms/{room}/actuators/{name}/override[/end]`: the room page's changes, through
+//!   the control API's path ([`crate::change`]) ([`room_forms`]).
 //! - `GET /assets/panel.css`: the stylesheet, embedded in the binary.
 //! - `GET /events`: the overview's live Server-Sent Events; `GET /assets/panel.js`, the
 //!   script that applies them ([`live`]).
@@ -29,7 +32,10 @@
 //! - `lockout`: failed sign-ins per name and per client, and the locks they set (pure logic).
 //! - `guard`: the middleware: no-users page, same-origin and CSRF checks, security headers.
 //! - `login`: the sign-in and sign-out handlers and the safe `next` path.
-//! - `pages`: the protected pages and `SignedIn`, the extractor that demands a session.
+//! - `pages`: `SignedIn`, the extractor that demands a session.
+//! - `room`: `GET /rooms/{room}`: the room now, its history charts (`chart`) and its forms
+//!   (`room_controls`, `room_settings`), posted to `room_forms`.
+//! - `chart`: one metric's history as an inline SVG chart (pure).
 //! - `html`: the shared layout and HTML escaping.
 //! - `overview`: the overview's model and the status rules; `overview_page`: `GET /`.
 //! - `live`: `GET /events` and the script; ends every stream at shutdown.
@@ -37,6 +43,7 @@
 //! - `system`: `GET /system`, sync, outbox, room nodes, version and uptime.
 //! - `format`: ages, durations, sizes and local times as the pages show them.
 
+mod chart;
 mod farm;
 mod format;
 mod guard;
@@ -48,6 +55,10 @@ mod login;
 mod overview;
 mod overview_page;
 mod pages;
+mod room;
+mod room_controls;
+mod room_forms;
+mod room_settings;
 mod sessions;
 mod state;
 mod system;
@@ -76,7 +87,23 @@ pub fn router(state: PanelState) -> Router {
         .route("/logout", post(login::sign_out))
         .route("/", get(overview_page::show))
         .route("/events", get(live::events))
-        .route("/rooms/{room}", get(pages::room))
+        .route("/rooms/{room}", get(room::show))
+        .route(
+            "/rooms/{room}/loops/{name}/setpoint",
+            post(room_forms::setpoint),
+        )
+        .route(
+            "/rooms/{room}/loops/{name}/settings",
+            post(room_forms::settings),
+        )
+        .route(
+            "/rooms/{room}/actuators/{name}/override",
+            post(room_forms::hold),
+        )
+        .route(
+            "/rooms/{room}/actuators/{name}/override/end",
+            post(room_forms::end_hold),
+        )
         .route("/harvests", get(harvests::show).post(harvests::record))
         .route("/system", get(system::show))
         .route("/assets/panel.css", get(stylesheet))

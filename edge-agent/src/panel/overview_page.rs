@@ -52,7 +52,8 @@ pub(super) fn render(rooms: &[RoomOverview], now: UnixMillis) -> String {
     out
 }
 
-fn room_section(out: &mut String, i: usize, room: &RoomOverview, now: UnixMillis) {
+/// One room's section: readings, actuators and alarms, with the live script's hooks.
+pub(super) fn room_section(out: &mut String, i: usize, room: &RoomOverview, now: UnixMillis) {
     let _ = write!(
         out,
         "<section class=\"room\" data-room=\"{name}\" aria-labelledby=\"room-{i}\">\n\

@@ -31,6 +31,7 @@ fn hysteresis(room: &str, metric: &'static str, setpoint: f64, band: f64) -> Loo
         fault: None,
         band: Some(band),
         stale_after: Some(Duration::from_secs(30)),
+        settings: Default::default(),
     }
 }
 

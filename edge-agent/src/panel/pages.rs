@@ -1,16 +1,14 @@
-//! The pages behind the sign-in: `/`, `/rooms/{room}`, `/harvests`, `/system`. Each takes a
-//! [`SignedIn`]; without a live session the request never reaches the page and is sent to
-//! `/login?next=<its path>` (303). Their content is a placeholder in the shared layout until
-//! the overview, charts, harvest form and system page arrive.
+//! [`SignedIn`], what every page behind the sign-in takes (`/`, `/rooms/{room}`,
+//! `/harvests`, `/system` and their forms): without a live session the request never reaches
+//! the page and is sent to `/login?next=<its path>` (303).
 
 use std::time::Instant;
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
-use super::html::{escape, page, Nav, Viewer};
 use super::sessions::Session;
 use super::state::PanelState;
 
@@ -36,31 +34,4 @@ impl FromRequestParts<PanelState> for SignedIn {
         }
         Err(response)
     }
-}
-
-/// `GET /rooms/{room}`: one room's history and settings (placeholder).
-pub(super) async fn room(SignedIn(session): SignedIn, Path(room): Path<String>) -> Html<String> {
-    let title = format!("Room {room}");
-    let room = escape(&room);
-    let main = format!(
-        "<h1 id=\"page-title\">Room {room}</h1>\n\
-         <section aria-labelledby=\"history-title\">\n\
-         <h2 id=\"history-title\">History</h2>\n\
-         <p class=\"placeholder\">Charts of the last 24 hours and 7 days will appear here.</p>\n\
-         </section>\n\
-         <section aria-labelledby=\"settings-title\">\n\
-         <h2 id=\"settings-title\">Setpoints and overrides</h2>\n\
-         <p class=\"placeholder\">The room's loops and manual overrides will be edited here.</p>\n\
-         </section>\n\
-         <p><a href=\"/\">Back to the overview</a></p>\n"
-    );
-    render(&session, &title, Nav::Overview, &main)
-}
-
-fn render(session: &Session, title: &str, nav: Nav, main: &str) -> Html<String> {
-    let viewer = Viewer {
-        user: &session.user,
-        csrf: &session.csrf,
-    };
-    Html(page(title, Some((&viewer, nav)), main))
 }

@@ -160,6 +160,11 @@ impl FormFields {
         )
     }
 
+    /// Every field, in order, as sent.
+    pub(super) fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// The first value of field `name`, if present.
     pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0

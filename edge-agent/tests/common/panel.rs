@@ -12,7 +12,14 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// The protected pages.
 pub const PAGES: [&str; 4] = ["/", "/rooms/fruiting-1", "/harvests", "/system"];
 /// Every POST route that takes the session's CSRF token (`/login` has its own scheme).
-pub const SESSION_POSTS: [&str; 2] = ["/logout", "/harvests"];
+pub const SESSION_POSTS: [&str; 6] = [
+    "/logout",
+    "/harvests",
+    "/rooms/fruiting-1/loops/fruiting-1-humidity/setpoint",
+    "/rooms/fruiting-1/loops/fruiting-1-humidity/settings",
+    "/rooms/fruiting-1/actuators/fruiting-1-humidifier/override",
+    "/rooms/fruiting-1/actuators/fruiting-1-humidifier/override/end",
+];
 
 /// The shared control config plus `[panel]` with `panel` as its body and one user.
 pub fn start_agent(dir: &Path, panel: &str, with_user: bool) -> Agent {

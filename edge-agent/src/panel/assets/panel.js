@@ -1,9 +1,12 @@
-// The overview, live: applies each `overview` event of /events to the server-rendered page,
-// found through its data-* attributes. Data is only ever written with textContent.
+// The overview and the room pages, live: applies each `overview` event of /events to the
+// server-rendered page, found through its data-* attributes. Data is only ever written
+// with textContent.
 (function () {
   "use strict";
   var page = document.querySelector("[data-overview]");
   if (!page || !window.EventSource) return;
+  // A room page shows one room: the others in each event are not missing there.
+  var single = page.getAttribute("data-overview") === "room";
   var live = document.querySelector('[data-field="live"]');
   var loaded = Date.now();
   var offset = 0; // the server's clock minus this one, ms
@@ -65,7 +68,7 @@
     offset = data.now - Date.now();
     data.rooms.forEach(function (room) {
       var section = find(page, "data-room", room.room);
-      if (!section) { missing = true; return; }
+      if (!section) { if (!single) missing = true; return; }
       room.readings.forEach(function (r) {
         var row = find(section, "data-metric", r.metric);
         if (!row) { missing = true; return; }
