@@ -25,6 +25,7 @@ use wire::exchange;
 
 mod capture;
 mod element;
+mod panel;
 mod wire;
 
 /// Where Debian's packages put the browser and its driver.

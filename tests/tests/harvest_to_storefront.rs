@@ -4,34 +4,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use common::{Edge, Farm, WAIT};
+use common::{hash, Edge, Farm, WAIT};
 use farm_e2e::cloud::{Cloud, InfluxApi, FARM, TENANT};
-use farm_e2e::{http_request, wait_until, workspace_bin, Storefront};
+use farm_e2e::{http_request, wait_until, Storefront};
 use serde_json::Value;
 
 const TOKEN: &str = "panel-token";
-
-/// The argon2 hash of `secret`, from the agent's own CLI.
-fn hash(secret: &str) -> String {
-    let mut child = Command::new(workspace_bin("edge-agent"))
-        .args(["mqtt", "hash-password"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run edge-agent mqtt hash-password");
-    let mut stdin = child.stdin.take().expect("piped");
-    stdin.write_all(secret.as_bytes()).expect("send the secret");
-    drop(stdin);
-    let output = child.wait_with_output().expect("wait for the hash");
-    assert!(output.status.success());
-    String::from_utf8(output.stdout)
-        .expect("UTF-8")
-        .trim()
-        .to_owned()
-}
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))

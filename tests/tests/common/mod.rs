@@ -4,8 +4,9 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use farm_e2e::cloud::{Cloud, DEVICE, INFLUX_DB};
@@ -182,6 +183,26 @@ impl Edge {
     pub fn outbox(&self) -> PathBuf {
         self.dir.path().join("data").join("outbox.sqlite")
     }
+}
+
+/// The argon2 hash of `secret`, from the agent's own CLI (`mqtt hash-password`), for the
+/// agent's API token and panel users.
+pub fn hash(secret: &str) -> String {
+    let mut child = Command::new(workspace_bin("edge-agent"))
+        .args(["mqtt", "hash-password"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run edge-agent mqtt hash-password");
+    let mut stdin = child.stdin.take().expect("piped");
+    stdin.write_all(secret.as_bytes()).expect("send the secret");
+    drop(stdin);
+    let output = child.wait_with_output().expect("wait for the hash");
+    assert!(output.status.success());
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_owned()
 }
 
 /// One reading as both sides know it: (metric, room, sensor, ts, value bits).
