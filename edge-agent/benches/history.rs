@@ -9,9 +9,7 @@
 //! range ending at the newest reading, times ROUNDS queries of each: the last 24 h in 288
 //! slots and the last 7 d in 336 slots, searched and full scan, alternating, after one
 //! untimed warm-up of each (the file is in the OS page cache throughout; the outbox was
-//! just written). Checks that both give the same answer. Prints every round and the medians,
-//! and for comparison the median of the same rows aggregated in Rust instead of by SQLite's
-//! GROUP BY (which sorts all matching rows).
+//! just written). Checks that both give the same answer. Prints every round and the medians.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -78,44 +76,6 @@ fn fill(path: &Path) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-/// The alternative to SQL's GROUP BY (which sorts every matching row): stream room-2's rows
-/// from seq `low` and aggregate them into a table of slots. Returns the non-empty groups.
-fn aggregate_in_rust(
-    conn: &rusqlite::Connection,
-    low: i64,
-    range: (i64, i64),
-    slot_ms: i64,
-) -> usize {
-    let (from, to) = range;
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT metric, ts, value FROM readings WHERE seq >= ?1 \
-             AND source IN (SELECT id FROM sources WHERE room = ?2) AND ts >= ?3 AND ts < ?4",
-        )
-        .unwrap();
-    let slots = ((to - from) / slot_ms + 1) as usize;
-    // (count, sum, min, max) per metric code and slot.
-    let mut table = vec![(0u32, 0.0f64, f64::INFINITY, f64::NEG_INFINITY); 9 * slots];
-    let mut rows = stmt
-        .query(rusqlite::params![low, "room-2", from, to])
-        .unwrap();
-    while let Some(row) = rows.next().unwrap() {
-        let (metric, ts, value): (usize, i64, f64) = (
-            row.get(0).unwrap(),
-            row.get(1).unwrap(),
-            row.get(2).unwrap(),
-        );
-        let cell = &mut table[metric * slots + ((ts - from) / slot_ms) as usize];
-        *cell = (
-            cell.0 + 1,
-            cell.1 + value,
-            cell.2.min(value),
-            cell.3.max(value),
-        );
-    }
-    table.iter().filter(|c| c.0 > 0).count()
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -165,34 +125,10 @@ fn main() {
                 with[round], without[round]
             );
         }
-        // The same rows as the searched query reads (the search itself takes well under 1 ms).
-        let conn = rusqlite::Connection::open_with_flags(
-            &path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .unwrap();
-        let low: i64 = conn
-            .query_row(
-                "SELECT min(seq) FROM readings WHERE ts >= ?1",
-                [from - 3_600_000],
-                |row| row.get(0),
-            )
-            .unwrap();
-        let slot_ms = span / buckets as i64;
-        let mut in_rust = Vec::new();
-        for _ in 0..rounds {
-            let start = Instant::now();
-            let groups = aggregate_in_rust(&conn, low, (from, to), slot_ms);
-            in_rust.push(start.elapsed().as_secs_f64() * 1e3);
-            assert_eq!(groups, points.iter().sum::<usize>());
-        }
         println!(
-            "{name}: median {:.1} ms with the seq bound, {:.1} ms full scan; \
-             for comparison, the same rows read from the seq bound and aggregated in Rust \
-             instead of SQL's GROUP BY: {:.1} ms",
+            "{name}: median {:.1} ms with the seq bound, {:.1} ms full scan",
             median(with),
             median(without),
-            median(in_rust)
         );
     }
 }

@@ -15,6 +15,9 @@
 //!   slot `i` is `[from + i * slot_ms, from + (i + 1) * slot_ms)` (the last one may end after
 //!   `to`, but rows at or after `to` are never counted), so there are at most `buckets` slots.
 //!   Empty slots are absent. Readings of every sensor and node of the room are merged.
+//! - **Constant memory.** Rows are folded into a fixed table of slots per metric as they are
+//!   read, not grouped by SQLite (whose GROUP BY sorts every matching row: ~30 % slower over
+//!   7 days and memory growing with the rows).
 //!
 //! # The approximation
 //! `seq` follows arrival, not `ts`. A probe estimates the arrival time at a seq as the newest
@@ -27,6 +30,7 @@
 //! late readings, readings stored before them in the range may be left out too. Charts are
 //! an overview; the uplink and the cloud have every reading.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -41,14 +45,12 @@ use super::schema::APPLICATION_ID;
 const LATE_MARGIN_MS: i64 = 3_600_000;
 /// Rows each binary-search probe reads.
 const PROBE_ROWS: i64 = 64;
-/// The aggregate: ?1 lowest seq, ?2 room, ?3 from, ?4 to, ?5 slot width. The room test
-/// comes first: most rows are other rooms' (measured faster than testing `ts` first).
+/// The rows to aggregate: ?1 lowest seq, ?2 room, ?3 from, ?4 to. The room test comes
+/// first: most rows are other rooms' (measured faster than testing `ts` first).
 const SERIES_SQL: &str = "\
-    SELECT metric, (ts - ?3) / ?5 AS slot, min(value), avg(value), max(value), count(*) \
-    FROM readings \
+    SELECT metric, ts, value FROM readings \
     WHERE seq >= ?1 AND source IN (SELECT id FROM sources WHERE room = ?2) \
-      AND ts >= ?3 AND ts < ?4 \
-    GROUP BY metric, slot ORDER BY metric, slot";
+      AND ts >= ?3 AND ts < ?4";
 /// How long a query waits for a lock (only WAL recovery takes one a reader waits for).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -190,39 +192,76 @@ fn query(
         Scan::FromSeq => first_seq_from(conn, from.saturating_sub(LATE_MARGIN_MS))?,
         Scan::Full => i64::MIN,
     };
+    let mut table: BTreeMap<u8, Vec<Option<Slot>>> = BTreeMap::new();
     let mut stmt = conn.prepare_cached(SERIES_SQL).context("prepare")?;
-    let rows = stmt
-        .query_map(params![low_seq, room, from, to, slot_ms], |row| {
-            let code: u8 = row.get(0)?;
-            let metric = Metric::from_code(code)
-                .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, code.into()))?;
-            let slot: i64 = row.get(1)?;
-            let count: i64 = row.get(5)?;
-            let bucket = Bucket {
-                start: from + slot * slot_ms,
-                min: row.get(2)?,
-                mean: row.get(3)?,
-                max: row.get(4)?,
-                count: u32::try_from(count).unwrap_or(u32::MAX),
-            };
-            Ok((metric, bucket))
-        })
+    let mut rows = stmt
+        .query(params![low_seq, room, from, to])
         .context("read history")?;
-    let mut series: Vec<Series> = Vec::new();
-    for row in rows {
-        let (metric, bucket) = row.context("read history")?;
-        match series.last_mut() {
-            Some(last) if last.metric == metric => last.buckets.push(bucket),
-            _ => series.push(Series {
-                metric,
-                slot_ms,
-                buckets: vec![bucket],
-            }),
+    while let Some(row) = rows.next().context("read history")? {
+        let (code, ts, value): (u8, i64, f64) = (
+            row.get(0).context("read history")?,
+            row.get(1).context("read history")?,
+            row.get(2).context("read history")?,
+        );
+        let index = usize::try_from((ts - from) / slot_ms).unwrap_or(usize::MAX);
+        let metric = table.entry(code).or_insert_with(|| vec![None; buckets]);
+        if let Some(slot) = metric.get_mut(index) {
+            slot.get_or_insert(Slot::EMPTY).add(value);
         }
     }
+    drop(rows);
     drop(stmt);
     tx.finish().context("read history")?;
+    let series = table
+        .into_iter()
+        .filter_map(|(code, slots)| {
+            let metric = Metric::from_code(code)?;
+            let buckets = (slots.into_iter().enumerate())
+                .filter_map(|(i, slot)| Some(slot?.bucket(from + i as i64 * slot_ms)))
+                .collect();
+            Some(Series {
+                metric,
+                slot_ms,
+                buckets,
+            })
+        })
+        .collect();
     Ok(series)
+}
+
+/// One slot's readings, folded as they are read.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    min: f64,
+    max: f64,
+    sum: f64,
+    count: u32,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+        sum: 0.0,
+        count: 0,
+    };
+
+    fn add(&mut self, value: f64) {
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        self.sum += value;
+        self.count = self.count.saturating_add(1);
+    }
+
+    fn bucket(self, start: UnixMillis) -> Bucket {
+        Bucket {
+            start,
+            min: self.min,
+            mean: self.sum / f64::from(self.count),
+            max: self.max,
+            count: self.count,
+        }
+    }
 }
 
 /// The lowest seq from which on readings arrived at `at` or later, by a binary search over

@@ -325,7 +325,7 @@ fn the_search_bounds_the_scan_to_the_rows_of_the_range() {
         .prepare(&format!("EXPLAIN QUERY PLAN {SERIES_SQL}"))
         .unwrap();
     let plan: Vec<String> = explain
-        .query_map(params![1, "a", 2, 3, 4], |row| row.get(3))
+        .query_map(params![1, "a", 2, 3], |row| row.get(3))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
