@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{hash, Edge, Farm, WAIT};
-use farm_e2e::cloud::{Cloud, InfluxApi, FARM, TENANT};
-use farm_e2e::{http_request, wait_until, Storefront};
+use common::{hash, storefront_selling_blue_oyster, Edge, Farm, WAIT};
+use farm_e2e::cloud::{Cloud, InfluxApi, FARM};
+use farm_e2e::{http_request, wait_until};
 use serde_json::Value;
 
 const TOKEN: &str = "panel-token";
@@ -18,22 +18,7 @@ fn json(text: &str) -> Value {
 #[test]
 fn a_harvest_entered_at_the_edge_becomes_storefront_availability() {
     let cloud = Cloud::start(InfluxApi::V1);
-    let storefront = Storefront::start_on(&cloud.postgres.url("sync"), "");
-    storefront.admin(&[
-        "product",
-        "add",
-        "--tenant",
-        TENANT,
-        "--sku",
-        "OYS-BLUE",
-        "--name",
-        "Blue oyster",
-        "--unit",
-        "kg",
-        "--shelf-life-days",
-        "7",
-    ]);
-    let key = storefront.key(TENANT);
+    let (storefront, key) = storefront_selling_blue_oyster(&cloud);
     let (status, product) = storefront.get("/v1/products/OYS-BLUE", &key);
     assert_eq!(
         (status, product["status"].as_str()),

@@ -8,10 +8,9 @@
 
 mod common;
 
-use common::{hash, Edge, Farm, WAIT};
+use common::{hash, storefront_selling_blue_oyster, Edge, Farm, WAIT};
 use farm_e2e::browser::Browser;
-use farm_e2e::cloud::{Cloud, InfluxApi, TENANT};
-use farm_e2e::Storefront;
+use farm_e2e::cloud::{Cloud, InfluxApi};
 
 const USER: &str = "manager";
 const PASSWORD: &str = "panel password";
@@ -21,22 +20,7 @@ const NEWEST: &str = "ol.harvests li:first-child .status";
 #[test]
 fn a_harvest_recorded_on_the_panel_turns_synced_when_the_cloud_has_it() {
     let mut cloud = Cloud::start(InfluxApi::V1);
-    let storefront = Storefront::start_on(&cloud.postgres.url("sync"), "");
-    storefront.admin(&[
-        "product",
-        "add",
-        "--tenant",
-        TENANT,
-        "--sku",
-        "OYS-BLUE",
-        "--name",
-        "Blue oyster",
-        "--unit",
-        "kg",
-        "--shelf-life-days",
-        "7",
-    ]);
-    let key = storefront.key(TENANT);
+    let (storefront, key) = storefront_selling_blue_oyster(&cloud);
     // The cloud is unreachable when the harvest is recorded.
     cloud.kill_service();
     let mut edge = Edge::new(&cloud);

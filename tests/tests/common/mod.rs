@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use farm_e2e::cloud::{Cloud, DEVICE, INFLUX_DB};
-use farm_e2e::{temp_dir, workspace_bin, Process, TempDir};
+use farm_e2e::cloud::{Cloud, DEVICE, INFLUX_DB, TENANT};
+use farm_e2e::{temp_dir, workspace_bin, Process, Storefront, TempDir};
 use farm_protocol::Metric;
 use rustix::process::Signal;
 
@@ -203,6 +203,28 @@ pub fn hash(secret: &str) -> String {
         .expect("UTF-8")
         .trim()
         .to_owned()
+}
+
+/// cloud-api on the cloud's database with product `OYS-BLUE` (Blue oyster, kg, 7 days'
+/// shelf life) in [`TENANT`]'s catalogue; the storefront and an API key of the tenant.
+pub fn storefront_selling_blue_oyster(cloud: &Cloud) -> (Storefront, String) {
+    let storefront = Storefront::start_on(&cloud.postgres.url("sync"), "");
+    storefront.admin(&[
+        "product",
+        "add",
+        "--tenant",
+        TENANT,
+        "--sku",
+        "OYS-BLUE",
+        "--name",
+        "Blue oyster",
+        "--unit",
+        "kg",
+        "--shelf-life-days",
+        "7",
+    ]);
+    let key = storefront.key(TENANT);
+    (storefront, key)
 }
 
 /// One reading as both sides know it: (metric, room, sensor, ts, value bits).
