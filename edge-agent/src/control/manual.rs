@@ -139,6 +139,15 @@ impl Controller {
                 unit: metric.unit(),
             });
         }
+        // As in the config file: a hysteresis loop must be able to switch both ways.
+        if let LoopKind::Hysteresis { band, .. } = spec.kind {
+            if let Err(reason) = super::rules::check_band(band, Some((metric, value))) {
+                return Err(ControlError::InvalidSetting {
+                    name: name.to_owned(),
+                    reason: format!("setpoint {value}: band: {reason}"),
+                });
+            }
+        }
         if let Some(setpoint) = setpoint_mut(&mut spec.kind) {
             *setpoint = value;
         }

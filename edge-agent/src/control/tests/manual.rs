@@ -187,6 +187,13 @@ fn bad_requests_are_refused_with_what_was_wrong() {
             "{value}"
         );
     }
+    // Plausible, but 99 ± 2 (the band's half) would need 101 %RH to switch off.
+    let refused = c.set_setpoint("humidity", 99.0);
+    assert!(
+        matches!(&refused, Err(ControlError::InvalidSetting { reason, .. })
+            if reason.contains("leaves the physical range")),
+        "{refused:?}"
+    );
     let schedule = c.set_setpoint("light", 10.0);
     assert_eq!(
         schedule,
