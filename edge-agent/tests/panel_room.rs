@@ -151,6 +151,13 @@ fn the_room_page_shows_the_room_its_history_and_its_forms() {
     ] {
         assert!(body.contains(part), "{part} in {body}");
     }
+    // The humidifier is off: holding it on is offered first.
+    let start = body.find("id=\"actuator-fruiting-1-humidifier\"").unwrap();
+    let humidifier = &body[start..start + body[start..].find("</article>").unwrap()];
+    assert!(
+        humidifier.contains("<option value=\"on\" selected>on</option>"),
+        "{humidifier}"
+    );
     // Another room's loop is not on this page; no override to end yet.
     assert!(!body.contains("spawn-fresh-air"));
     assert!(!body.contains("override/end"));

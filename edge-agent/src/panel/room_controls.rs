@@ -168,7 +168,12 @@ impl Controls<'_> {
             safe = switch_text(a.safe_state),
         );
         let form = format!("{id}-hold");
-        let state = self.kept(&form, "state").unwrap_or("on").to_owned();
+        // Offered first: the state it is not in now.
+        let other = match a.state {
+            SwitchState::On => "off",
+            SwitchState::Off => "on",
+        };
+        let state = self.kept(&form, "state").unwrap_or(other).to_owned();
         let hold = self.kept(&form, "for").unwrap_or("1h").to_owned();
         self.open_form(out, &form, &action);
         let _ = writeln!(out, "<label for=\"{form}-state\">Hold</label>");
