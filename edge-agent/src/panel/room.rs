@@ -194,9 +194,11 @@ async fn history(out: &mut String, farm: &Farm, room: &str, range: Range, now: U
             target: Rule::new(&view, room, s.metric).target,
             tz: &farm.harvests.catalogue.timezone,
         };
+        // The caption repeats the chart's own title for the eye only: read once.
         let _ = write!(
             out,
-            "<figure class=\"chart\" id=\"{id}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+            "<figure class=\"chart\" id=\"{id}\">\n{}\n\
+             <figcaption aria-hidden=\"true\">{}</figcaption>\n</figure>\n",
             chart::render(&chart),
             escape(&label)
         );
