@@ -8,9 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{config, events, start, switches, Node, WAIT};
+use common::{config, events, start, switches, Node};
 use farm_e2e::temp_dir;
-use rustix::process::Signal;
 
 /// How long a command may take: a reading wakes the loop at once, the period is 1 s.
 const PROMPT: Duration = Duration::from_secs(5);
@@ -40,8 +39,7 @@ fn room_node_readings_drive_its_relay_and_a_silent_node_gets_its_safe_state() {
     node.publish_humidity(80.0);
     node.expect("on", PROMPT);
 
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    agent.stop();
     let events = events(&agent.data);
     let on = "loop fruiting-1-humidity (hysteresis): humidity 80.0 < 88";
     let off = "loop fruiting-1-humidity (hysteresis): humidity 97.0 > 92";
@@ -105,8 +103,7 @@ fn shutdown_switches_a_running_humidifier_off_before_the_agent_exits() {
     node.publish_humidity(80.0);
     node.expect("on", PROMPT);
 
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    agent.stop();
     // The broker lives in the agent: an `off` that arrives at all was sent before it exited.
     node.expect("off", PROMPT);
 

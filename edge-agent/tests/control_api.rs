@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{config, events, start, switches, Agent, Node, HUMIDIFIER, LOOP, TOKEN, WAIT};
 use farm_e2e::{http_request, temp_dir};
-use rustix::process::Signal;
 use serde_json::{json, Value};
 
 const PROMPT: Duration = Duration::from_secs(5);
@@ -74,6 +73,17 @@ fn humidifier(view: &Value) -> Value {
     shown
 }
 
+/// Each `(path, body, status, fragment)`: `PUT path body` answers `status` with an error
+/// containing `fragment`.
+fn assert_refused(agent: &Agent, refused: &[(&str, &str, u16, &str)]) {
+    for &(path, body, want, fragment) in refused {
+        let (status, answer) = call(&agent.http, "PUT", path, Some(TOKEN), Some(body));
+        assert_eq!(status, want, "PUT {path} {body}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(fragment), "PUT {path} {body}: {answer}");
+    }
+}
+
 /// Checks that the setpoint, the loop's settings and the override are as configured, stops
 /// the agent and checks that its outbox holds no setpoint or settings change or override.
 fn stop_unchanged(mut agent: Agent) {
@@ -82,8 +92,7 @@ fn stop_unchanged(mut agent: Agent) {
     let settings = json!({"band": 4.0, "stale_after": 60.0});
     assert_eq!(shown["loops"][0]["settings"], settings, "{shown:#}");
     assert_eq!(shown["actuators"][0]["override"], Value::Null, "{shown:#}");
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    agent.stop();
     let events = events(&agent.data);
     let changes = |(kind, _): &(String, Value)| {
         ["override", "setpoint_change", "loop_change"].contains(&kind.as_str())
@@ -131,8 +140,7 @@ fn an_override_beats_the_loop_and_it_and_a_new_setpoint_survive_a_restart() {
     wait_for_view(&agent.http, |v| v["loops"][0]["setpoint"] == 92.5);
 
     // A restart on the same data dir keeps both.
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    agent.stop();
     drop(node);
     let mut agent = start_with_token(dir.path());
     let mut node = Node::connect(agent.mqtt_port, "node-1");
@@ -149,8 +157,7 @@ fn an_override_beats_the_loop_and_it_and_a_new_setpoint_survive_a_restart() {
     let shown = wait_for_view(&agent.http, |v| v["actuators"][0]["state"] == "off");
     assert_eq!(humidifier(&shown), humidifier_off, "{shown:#}");
 
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    agent.stop();
     let events = events(&agent.data);
     let of = |kind: &str| -> Vec<Value> {
         let bodies = events.iter().filter(|(k, _)| k == kind);
@@ -241,12 +248,7 @@ fn bad_requests_get_a_clear_4xx_and_change_nothing() {
             "Failed to deserialize",
         ),
     ];
-    for (path, body, want, fragment) in refused {
-        let (status, answer) = call(&agent.http, "PUT", path, Some(TOKEN), Some(body));
-        assert_eq!(status, want, "PUT {path} {body}: {answer}");
-        let error = answer["error"].as_str().unwrap_or_default();
-        assert!(error.contains(fragment), "PUT {path} {body}: {answer}");
-    }
+    assert_refused(&agent, &refused);
 
     // Still running, and nothing changed.
     stop_unchanged(agent);
@@ -292,13 +294,11 @@ fn a_loop_settings_change_takes_effect_is_logged_once_and_survives_a_restart() {
     let (status, answer) = call(&agent.http, "PUT", SETTINGS, Some(TOKEN), body);
     assert_eq!((status, answer), (200, json!({"events": []})));
 
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    agent.stop();
     drop(node);
     let mut agent = start_with_token(dir.path());
     assert_eq!(view(&agent.http)["loops"][0]["settings"], changed);
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    agent.stop();
     let events = events(&agent.data);
     let changes: Vec<&Value> = events
         .iter()
@@ -314,8 +314,7 @@ fn a_loop_settings_change_takes_effect_is_logged_once_and_survives_a_restart() {
     let shown = view(&agent.http);
     let expected = json!({"band": 5.0, "stale_after": 120.0});
     assert_eq!(shown["loops"][0]["settings"], expected, "{shown:#}");
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+    agent.stop();
 }
 
 #[test]
@@ -376,11 +375,6 @@ fn bad_loop_settings_get_a_clear_4xx_and_change_nothing() {
             "Failed to parse the request body as JSON",
         ),
     ];
-    for (path, body, want, fragment) in refused {
-        let (status, answer) = call(&agent.http, "PUT", path, Some(TOKEN), Some(body));
-        assert_eq!(status, want, "PUT {path} {body}: {answer}");
-        let error = answer["error"].as_str().unwrap_or_default();
-        assert!(error.contains(fragment), "PUT {path} {body}: {answer}");
-    }
+    assert_refused(&agent, &refused);
     stop_unchanged(agent);
 }

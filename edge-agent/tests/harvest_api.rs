@@ -9,31 +9,12 @@ mod sync_service;
 
 use std::path::Path;
 
-use common::{config, start, Agent, TOKEN, WAIT};
+use common::{config, start, Agent, PRODUCTS, TOKEN, WAIT};
 use farm_e2e::{http_request, temp_dir};
-use rustix::process::Signal;
 use serde_json::{json, Value};
 use sync_service::Service;
 
 const HARVESTS: &str = "/api/harvests";
-
-/// The catalogue: one product per unit.
-const PRODUCTS: &str = r#"
-[[products]]
-sku = "OYS-BLUE"
-name = "Blue oyster"
-unit = "kg"
-
-[[products]]
-sku = "MICRO-PEA"
-name = "Pea shoots"
-unit = "g"
-
-[[products]]
-sku = "LION-EA"
-name = "Lion's mane"
-unit = "each"
-"#;
 
 /// The shared control config (room `fruiting-1`, from its humidifier) with the API token,
 /// the products and `sync` as the body of `[sync]` (empty: sync off).
@@ -45,11 +26,6 @@ fn start_agent(dir: &Path, sync: &str) -> Agent {
     );
     std::fs::write(dir.join("token"), "device-token\n").unwrap();
     start(dir, &text)
-}
-
-fn stop(mut agent: Agent) {
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
 }
 
 /// `POST /api/harvests` with `token` and `content_type`; the status and the JSON body.
@@ -118,7 +94,7 @@ fn today() -> String {
 #[test]
 fn a_harvest_is_committed_listed_kept_across_a_restart_and_synced_once_acked() {
     let dir = temp_dir();
-    let agent = start_agent(dir.path(), "enabled = false");
+    let mut agent = start_agent(dir.path(), "enabled = false");
     let first = record(
         &agent.http,
         r#"{"room": "fruiting-1", "product": "OYS-BLUE", "quantity": 4.5, "unit": "kg",
@@ -176,7 +152,7 @@ fn a_harvest_is_committed_listed_kept_across_a_restart_and_synced_once_acked() {
     assert_eq!(status, 200, "{one}");
     assert_eq!(one["harvests"].as_array().unwrap().len(), 1, "{one}");
     assert_eq!(one["harvests"][0]["seq"], seqs[1], "{one}");
-    stop(agent);
+    agent.stop();
 
     // In the outbox, as the sync-service will get them.
     let rows = stored(&dir.path().join("data"));
@@ -209,7 +185,7 @@ fn a_harvest_is_committed_listed_kept_across_a_restart_and_synced_once_acked() {
         "enabled = true\nurl = \"http://{}\"\ntoken_file = \"token\"\ninterval = \"200ms\"",
         service.addr
     );
-    let agent = start_agent(dir.path(), &sync);
+    let mut agent = start_agent(dir.path(), &sync);
     let seqs_after: Vec<Value> = list(&agent.http).iter().map(|h| h["seq"].clone()).collect();
     assert_eq!(seqs_after, [seqs[1], seqs[0]]);
     farm_e2e::wait_until("both harvests synced", WAIT, || {
@@ -227,13 +203,13 @@ fn a_harvest_is_committed_listed_kept_across_a_restart_and_synced_once_acked() {
     assert_eq!(fields(&on_the_wire), bodies[0]);
     assert_eq!(on_the_wire["seq"], seqs[0]);
     assert_eq!(on_the_wire["ts"], shown_ts[1]);
-    stop(agent);
+    agent.stop();
 }
 
 #[test]
 fn bad_harvests_get_their_4xx_and_write_nothing() {
     let dir = temp_dir();
-    let agent = start_agent(dir.path(), "enabled = false");
+    let mut agent = start_agent(dir.path(), "enabled = false");
     let good = r#"{"room": "fruiting-1", "product": "OYS-BLUE", "quantity": 1, "unit": "kg"}"#;
     let json_type = Some("application/json");
     let unauthorized: [(Option<&str>, &str); 2] = [(None, "no token"), (Some("wrong"), "wrong")];
@@ -297,7 +273,7 @@ fn bad_harvests_get_their_4xx_and_write_nothing() {
     }
 
     assert_eq!(list(&agent.http), Vec::<Value>::new());
-    stop(agent);
+    agent.stop();
     assert!(stored(&dir.path().join("data")).is_empty());
 }
 
@@ -305,7 +281,7 @@ fn bad_harvests_get_their_4xx_and_write_nothing() {
 fn without_a_token_hash_harvests_are_refused_and_the_list_still_works() {
     let dir = temp_dir();
     let text = format!("{}{PRODUCTS}", config(&dir.path().join("data"), None, ""));
-    let agent = start(dir.path(), &text);
+    let mut agent = start(dir.path(), &text);
     let body = r#"{"room": "fruiting-1", "product": "OYS-BLUE", "quantity": 1, "unit": "kg"}"#;
     let (status, answer) = post(&agent.http, Some(TOKEN), Some("application/json"), body);
     assert_eq!(status, 403, "{answer}");
@@ -317,6 +293,6 @@ fn without_a_token_hash_harvests_are_refused_and_the_list_still_works() {
         "{answer}"
     );
     assert_eq!(list(&agent.http), Vec::<Value>::new());
-    stop(agent);
+    agent.stop();
     assert!(stored(&dir.path().join("data")).is_empty());
 }

@@ -14,7 +14,6 @@ use common::panel::{start_agent, PASSWORD, USER};
 use common::{events, Agent, Node, HUMIDIFIER, LOOP, WAIT};
 use farm_e2e::browser::Browser;
 use farm_e2e::{http_get, temp_dir, wait_until};
-use rustix::process::Signal;
 use serde_json::Value;
 
 const HUMIDITY: &str =
@@ -128,8 +127,7 @@ fn the_room_page_changes_the_setpoint_and_holds_the_actuator() {
     browser.wait_for_text(&held, "No override", WAIT);
     node.expect("on", WAIT);
 
-    let (status, _) = agent.process.stop(Signal::TERM, WAIT);
-    assert!(status.success());
+    agent.stop();
     let logged: Vec<String> = events(&agent.data)
         .into_iter()
         .filter(|(kind, _)| kind == "setpoint_change" || kind == "override")

@@ -11,34 +11,16 @@ mod sync_service;
 use std::path::Path;
 
 use common::panel::{get, post_form, session, start_agent_with, Answer};
-use common::{Agent, Node, WAIT};
+use common::{Agent, Node, PRODUCTS, WAIT};
 use farm_e2e::{http_get, temp_dir, wait_until};
-use rustix::process::Signal;
 use serde_json::Value;
 use sync_service::Service;
-
-const PRODUCTS: &str = r#"
-[[products]]
-sku = "OYS-BLUE"
-name = "Blue oyster"
-unit = "kg"
-
-[[products]]
-sku = "LION-EA"
-name = "Lion's mane"
-unit = "each"
-"#;
 
 /// An agent with the products, a panel user and `sync` as the body of `[sync]`.
 fn start(dir: &Path, sync: &str) -> Agent {
     std::fs::write(dir.join("token"), "device-token\n").unwrap();
     let extra = format!("{PRODUCTS}\n[sync]\n{sync}\n");
     start_agent_with(dir, "max_failures = 20", true, &extra)
-}
-
-fn stop(mut agent: Agent) {
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
 }
 
 /// The harvest events in the outbox (read-only, so while the agent runs): seq and body.
@@ -109,7 +91,7 @@ fn element<'a>(page: &'a str, id: &str) -> &'a str {
 #[test]
 fn a_harvest_from_the_form_is_committed_listed_pending_and_turns_synced() {
     let dir = temp_dir();
-    let agent = start(dir.path(), "enabled = false");
+    let mut agent = start(dir.path(), "enabled = false");
     let cookie = session(&agent);
     let page = harvests_page(&agent, &cookie);
     for part in [
@@ -185,7 +167,7 @@ fn a_harvest_from_the_form_is_committed_listed_pending_and_turns_synced() {
         .map(|h| h["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["pending", "pending"]);
-    stop(agent);
+    agent.stop();
 
     // Restarted against a sync-service that acknowledges every batch: both turn synced.
     let service = Service::start(Vec::new());
@@ -193,19 +175,19 @@ fn a_harvest_from_the_form_is_committed_listed_pending_and_turns_synced() {
         "enabled = true\nurl = \"http://{}\"\ntoken_file = \"token\"\ninterval = \"200ms\"",
         service.addr
     );
-    let agent = start(dir.path(), &sync);
+    let mut agent = start(dir.path(), &sync);
     let cookie = session(&agent);
     wait_until("both harvests shown synced", WAIT, || {
         let items = listed(&harvests_page(&agent, &cookie).body);
         items.len() == 2 && items.iter().all(|i| i.contains(">synced</span>"))
     });
-    stop(agent);
+    agent.stop();
 }
 
 #[test]
 fn bad_harvests_get_422_with_the_form_kept_and_nothing_is_written() {
     let dir = temp_dir();
-    let agent = start(dir.path(), "enabled = false");
+    let mut agent = start(dir.path(), "enabled = false");
     let cookie = session(&agent);
     for (fields, message, kept) in [
         (
@@ -246,14 +228,14 @@ fn bad_harvests_get_422_with_the_form_kept_and_nothing_is_written() {
         .body
         .contains("No harvests recorded yet."));
     assert!(stored(&agent.data).is_empty());
-    stop(agent);
+    agent.stop();
     assert!(stored(&dir.path().join("data")).is_empty());
 }
 
 #[test]
 fn the_system_page_shows_what_metrics_shows() {
     let dir = temp_dir();
-    let agent = start(dir.path(), "enabled = false");
+    let mut agent = start(dir.path(), "enabled = false");
     let cookie = session(&agent);
     let node = Node::connect(agent.mqtt_port, "panel-pages-node");
     node.publish_humidity(85.0);
@@ -318,5 +300,5 @@ fn the_system_page_shows_what_metrics_shows() {
         break;
     }
     assert!(checked, "/metrics never held still around the page");
-    stop(agent);
+    agent.stop();
 }

@@ -12,7 +12,6 @@ use std::path::Path;
 use common::panel::{get, post_form, session, start_agent_with, Answer};
 use common::{events, Agent, Node, HUMIDIFIER, LOOP, WAIT};
 use farm_e2e::{http_get, temp_dir, wait_until};
-use rustix::process::Signal;
 use serde_json::{json, Value};
 
 const ROOM: &str = "/rooms/fruiting-1";
@@ -104,11 +103,6 @@ fn post(agent: &Agent, cookie: &str, path: &str, token: &str, form: &str) -> Ans
         &[],
         &format!("csrf={token}&{form}"),
     )
-}
-
-fn stop(agent: &mut Agent) {
-    let (status, log) = agent.process.stop(Signal::TERM, WAIT);
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
 }
 
 #[test]
@@ -235,7 +229,7 @@ fn changes_from_the_room_page_are_applied_saved_and_logged() {
     assert!(find(&agent, "actuators", HUMIDIFIER)["override"].is_null());
 
     // After a restart the changes hold.
-    stop(&mut agent);
+    agent.stop();
     let mut agent = start(dir.path());
     let humidity = find(&agent, "loops", LOOP);
     assert_eq!(
@@ -249,7 +243,7 @@ fn changes_from_the_room_page_are_applied_saved_and_logged() {
         find(&agent, "loops", LIGHTS)["settings"]["on_at"],
         7.5 * 3600.0
     );
-    stop(&mut agent);
+    agent.stop();
     let logged: Vec<String> = events(&agent.data)
         .into_iter()
         .filter(|(kind, _)| ["setpoint_change", "loop_change", "override"].contains(&kind.as_str()))
@@ -346,7 +340,7 @@ fn bad_changes_get_their_reason_and_change_nothing() {
         answer.body
     );
     assert_eq!(changeable(&agent), before);
-    stop(&mut agent);
+    agent.stop();
     let changes = events(&agent.data)
         .into_iter()
         .filter(|(kind, _)| ["setpoint_change", "loop_change", "override"].contains(&kind.as_str()))

@@ -94,6 +94,11 @@ impl Process {
         }
     }
 
+    /// The process id (for `/proc/<pid>/status`).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits until a line containing `needle` appears on stderr and returns it. Panics with
     /// everything printed so far if it does not appear within `timeout` or the process ends.
     pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {

@@ -165,15 +165,8 @@ fn refused(is_login: bool, headers: &HeaderMap, next: Option<&str>) -> Response 
 
 #[cfg(test)]
 mod tests {
+    use super::super::state::tests::headers;
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_static(value));
-        }
-        map
-    }
 
     #[test]
     fn same_origin_requests_pass() {

@@ -24,6 +24,24 @@ pub const LOOP: &str = "fruiting-1-humidity";
 pub const COMMAND_TOPIC: &str = "farm/fruiting-1/node-1/cmd/humidifier";
 const NODE_PASSWORD: &str = "s3cret";
 
+/// A `[[products]]` catalogue: one product per unit.
+pub const PRODUCTS: &str = r#"
+[[products]]
+sku = "OYS-BLUE"
+name = "Blue oyster"
+unit = "kg"
+
+[[products]]
+sku = "MICRO-PEA"
+name = "Pea shoots"
+unit = "g"
+
+[[products]]
+sku = "LION-EA"
+name = "Lion's mane"
+unit = "each"
+"#;
+
 /// The config: MQTT on, one room-node user, the humidifier on node-1's relay (no min on/off)
 /// and a hysteresis loop holding humidity at 90 ± 2. `api_token_hash` goes under `[http]`;
 /// `control` is the body of `[control]`.
@@ -78,6 +96,15 @@ pub struct Agent {
     pub http: String,
     pub mqtt_port: u16,
     pub data: PathBuf,
+}
+
+impl Agent {
+    /// SIGTERM; the agent must exit 0 (within [`WAIT`]). Returns its log.
+    pub fn stop(&mut self) -> Vec<String> {
+        let (status, log) = self.process.stop(rustix::process::Signal::TERM, WAIT);
+        assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
+        log
+    }
 }
 
 /// Writes `config` (made with `dir/data` as the data dir) to `dir/c.toml` and starts the agent.
