@@ -6,12 +6,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+
+use farm_e2e::Process;
 
 use super::*;
 
@@ -106,11 +106,10 @@ name = "USER"
 password_hash = "HASH"
 "#;
 
-/// The agent process: killed on drop if it is still running.
+/// The agent process (`farm_e2e::Process`: killed on drop if it is still running).
 pub(crate) struct Agent {
-    pub(crate) child: Child,
+    process: Process,
     pub(crate) http: String,
-    pub(crate) _lines: Receiver<String>,
 }
 
 impl Agent {
@@ -122,82 +121,29 @@ impl Agent {
             .replace("HASH", hash);
         let path = dir.join("agent.toml");
         std::fs::write(&path, config).expect("write the agent config");
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(["run", "--config"])
             .arg(&path)
             .env("RUST_LOG", "warn,edge_agent::agent=info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start edge-agent");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + WAIT;
-        let mut seen = Vec::new();
-        let http = loop {
-            match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(line) => {
-                    if line.contains("service=HTTP") {
-                        if let Some(address) = line
-                            .split("address=")
-                            .nth(1)
-                            .and_then(|rest| rest.split_whitespace().next())
-                        {
-                            break address.to_owned();
-                        }
-                    }
-                    seen.push(line);
-                }
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-                    let _ = child.kill();
-                    panic!("the agent did not listen on HTTP:\n{}", seen.join("\n"));
-                }
-            }
-        };
-        Agent {
-            child,
-            http,
-            _lines: lines,
-        }
+            .stdout(Stdio::null());
+        let mut process = Process::spawn("edge-agent", command);
+        let http = process.wait_for_address("HTTP", WAIT);
+        Agent { process, http }
     }
 
     pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.id()
     }
 
     /// SIGTERM, and waits for it to exit 0.
     pub(crate) fn stop(&mut self) {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a live pid");
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("query the agent") {
-                assert!(status.success(), "agent exit: {status:?}");
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the agent did not exit on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        let (status, log) = self.process.stop(rustix::process::Signal::TERM, WAIT);
+        assert!(
+            status.success(),
+            "agent exit: {status:?}\n{}",
+            log.join("\n")
+        );
     }
 }
 

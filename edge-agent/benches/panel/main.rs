@@ -151,12 +151,7 @@ fn run_round(browser: &Browser, hash: &str, loads: usize, stream_for: Duration) 
 
     // The overview in Chromium: sign in once, then fresh loads.
     let url = format!("http://{}/", agent.http);
-    browser.goto(&url);
-    browser.wait_for_text("#page-title", "Sign in", WAIT);
-    browser.find("#username").send_keys(USER);
-    browser.find("#password").send_keys(PASSWORD);
-    browser.find("form.login button[type=submit]").click();
-    browser.wait_for_text("#page-title", "Overview", WAIT);
+    browser.sign_in(&format!("http://{}", agent.http), USER, PASSWORD, WAIT);
     let mut transfer = Vec::with_capacity(loads);
     let mut encoded = Vec::with_capacity(loads);
     let (mut fcp, mut fp, mut response_end, mut load) =
