@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::html::{escape, page, Nav, Viewer};
+use super::html::{escape, page, select, Nav, Viewer};
 use super::pages::SignedIn;
 use super::sessions::Session;
 use super::state::{FormFields, PanelState};
@@ -239,27 +239,6 @@ fn text_input(out: &mut String, id: &str, name: &str, value: &str, required: boo
         "<input id=\"{id}\" name=\"{name}\" type=\"text\" maxlength=\"64\" autocomplete=\"off\"{required} value=\"{}\">",
         escape(value)
     );
-}
-
-/// A `<select>` of (value, label) options, `chosen` selected.
-fn select(
-    out: &mut String,
-    id: &str,
-    name: &str,
-    options: impl Iterator<Item = (String, String)>,
-    chosen: &str,
-) {
-    let _ = writeln!(out, "<select id=\"{id}\" name=\"{name}\" required>");
-    for (value, label) in options {
-        let selected = if value == chosen { " selected" } else { "" };
-        let _ = writeln!(
-            out,
-            "<option value=\"{}\"{selected}>{}</option>",
-            escape(&value),
-            escape(&label)
-        );
-    }
-    out.push_str("</select>\n");
 }
 
 /// The recent harvests, newest first; `None` when they could not be read.

@@ -90,6 +90,28 @@ fn header(out: &mut String, viewer: &Viewer<'_>, current: Nav) {
     );
 }
 
+/// A required `<select>` of (value, label) options, `chosen` selected; values and labels
+/// are escaped.
+pub(super) fn select(
+    out: &mut String,
+    id: &str,
+    name: &str,
+    options: impl Iterator<Item = (String, String)>,
+    chosen: &str,
+) {
+    let _ = writeln!(out, "<select id=\"{id}\" name=\"{name}\" required>");
+    for (value, label) in options {
+        let selected = if value == chosen { " selected" } else { "" };
+        let _ = writeln!(
+            out,
+            "<option value=\"{}\"{selected}>{}</option>",
+            escape(&value),
+            escape(&label)
+        );
+    }
+    out.push_str("</select>\n");
+}
+
 /// The sign-in form. `csrf` is the login form's double-submit token, `next` the (already
 /// safe) path to go to afterwards, `name` what was typed before, `message` why the form is
 /// shown again.

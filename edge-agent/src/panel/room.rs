@@ -21,6 +21,7 @@ use super::pages::SignedIn;
 use super::room_controls::{self, Problem};
 use super::sessions::Session;
 use super::state::PanelState;
+use crate::control::ControlView;
 
 /// The history a chart covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +117,7 @@ pub(super) async fn render(
     );
     room_section(&mut main, 0, &current, now);
     main.push_str("</div>\n");
-    history(&mut main, farm, room, range, now).await;
+    history(&mut main, farm, &view, room, range, now).await;
     let controls = room_controls::Controls {
         room,
         view: &view,
@@ -139,7 +140,14 @@ pub(super) async fn render(
 }
 
 /// The charts: one per metric the room has history of, over `range`.
-async fn history(out: &mut String, farm: &Farm, room: &str, range: Range, now: UnixMillis) {
+async fn history(
+    out: &mut String,
+    farm: &Farm,
+    view: &ControlView,
+    room: &str,
+    range: Range,
+    now: UnixMillis,
+) {
     let from = now.saturating_sub(range.millis());
     let _ = write!(
         out,
@@ -180,7 +188,6 @@ async fn history(out: &mut String, farm: &Farm, room: &str, range: Range, now: U
     if series.is_empty() {
         out.push_str("<p>No readings stored for this period.</p>\n");
     }
-    let view = farm.control.view();
     for s in &series {
         let label = format!("{}, {}", metric_label(s.metric), range.label());
         let id = format!("chart-{}-{}", s.metric.name(), range.query());
@@ -191,7 +198,7 @@ async fn history(out: &mut String, farm: &Farm, room: &str, range: Range, now: U
             from,
             to: now,
             buckets: &s.buckets,
-            target: Rule::new(&view, room, s.metric).target,
+            target: Rule::new(view, room, s.metric).target,
             tz: &farm.harvests.catalogue.timezone,
         };
         // The caption repeats the chart's own title for the eye only: read once.

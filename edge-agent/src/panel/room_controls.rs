@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use farm_protocol::{Metric, SwitchState, UnixMillis};
 
-use super::html::escape;
+use super::html::{escape, select};
 use super::overview_page::path_segment;
 use super::{format, CSRF_FIELD};
 use crate::control::{ActuatorView, ControlView, LoopView};
@@ -177,10 +177,17 @@ impl Controls<'_> {
         let hold = self.kept(&form, "for").unwrap_or("1h").to_owned();
         self.open_form(out, &form, &action);
         let _ = writeln!(out, "<label for=\"{form}-state\">Hold</label>");
-        let states = [("on", "on"), ("off", "off")];
-        select(out, &format!("{form}-state"), "state", &states, &state);
+        let states = ["on", "off"].map(|s| (s.to_owned(), s.to_owned()));
+        select(
+            out,
+            &format!("{form}-state"),
+            "state",
+            states.into_iter(),
+            &state,
+        );
         let _ = writeln!(out, "<label for=\"{form}-for\">For</label>");
-        select(out, &format!("{form}-for"), "for", &HOLD_TIMES, &hold);
+        let times = HOLD_TIMES.map(|(v, l)| (v.to_owned(), l.to_owned()));
+        select(out, &format!("{form}-for"), "for", times.into_iter(), &hold);
         out.push_str("<button type=\"submit\">Override</button>\n</form>\n");
         if a.manual.is_some() {
             let form = format!("{id}-end");
@@ -227,16 +234,6 @@ impl Controls<'_> {
             .filter(|p| p.form == form)
             .and_then(|p| p.entered(field))
     }
-}
-
-/// A `<select>` of (value, label) options with `chosen` selected.
-fn select(out: &mut String, id: &str, name: &str, options: &[(&str, &str)], chosen: &str) {
-    let _ = writeln!(out, "<select id=\"{id}\" name=\"{name}\">");
-    for (value, label) in options {
-        let selected = if *value == chosen { " selected" } else { "" };
-        let _ = writeln!(out, "<option value=\"{value}\"{selected}>{label}</option>");
-    }
-    out.push_str("</select>\n");
 }
 
 const fn switch_text(state: SwitchState) -> &'static str {

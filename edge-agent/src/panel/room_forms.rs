@@ -113,7 +113,9 @@ enum Target {
 }
 
 /// The [`Posted`] for `name` in `room`, or 404 when this room has no such loop or actuator.
-async fn posted(
+// The error is the request's answer, built once; boxing it would gain nothing.
+#[allow(clippy::result_large_err)]
+fn posted(
     session: Session,
     panel: PanelState,
     room: String,
@@ -161,7 +163,7 @@ pub(super) async fn setpoint(
     body: Bytes,
 ) -> Response {
     let target = Target::Loop;
-    let posted = match posted(session, panel, room, target, &name, "setpoint", &body).await {
+    let posted = match posted(session, panel, room, target, &name, "setpoint", &body) {
         Ok(posted) => posted,
         Err(response) => return response,
     };
@@ -181,7 +183,7 @@ pub(super) async fn settings(
     body: Bytes,
 ) -> Response {
     let target = Target::Loop;
-    let posted = match posted(session, panel, room, target, &name, "settings", &body).await {
+    let posted = match posted(session, panel, room, target, &name, "settings", &body) {
         Ok(posted) => posted,
         Err(response) => return response,
     };
@@ -199,7 +201,7 @@ pub(super) async fn hold(
     body: Bytes,
 ) -> Response {
     let target = Target::Actuator;
-    let posted = match posted(session, panel, room, target, &name, "hold", &body).await {
+    let posted = match posted(session, panel, room, target, &name, "hold", &body) {
         Ok(posted) => posted,
         Err(response) => return response,
     };
@@ -231,7 +233,7 @@ pub(super) async fn end_hold(
     body: Bytes,
 ) -> Response {
     let target = Target::Actuator;
-    match posted(session, panel, room, target, &name, "end", &body).await {
+    match posted(session, panel, room, target, &name, "end", &body) {
         Ok(posted) => posted.apply(Request::ClearOverride { name }).await,
         Err(response) => response,
     }
