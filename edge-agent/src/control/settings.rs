@@ -220,7 +220,7 @@ impl Controller {
             });
         }
         let kind = old.with(settings);
-        refuse_broken_rules(name, old, &kind, settings)?;
+        refuse_broken_rules(name, &kind)?;
         let after = kind.settings();
         let changed: Vec<(String, f64, f64)> = after
             .iter()
@@ -308,35 +308,18 @@ impl Controller {
     }
 }
 
-/// Refuses `new` if it breaks a rule on a setting the change gives, or a rule `old` kept
-/// (a rule already broken before, by a run-time setpoint, does not block other changes).
-fn refuse_broken_rules(
-    name: &str,
-    old: &LoopKind,
-    new: &LoopKind,
-    settings: &LoopSettings,
-) -> Result<(), ControlError> {
-    let broken_before: Vec<&str> = old
-        .check()
-        .err()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(key, _)| key)
-        .collect();
-    let given: Vec<&str> = settings.given().into_iter().map(|(key, _)| key).collect();
-    let problems: Vec<String> = new
-        .check()
-        .err()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(key, _)| given.contains(key) || !broken_before.contains(key))
-        .map(|(key, message)| format!("{key}: {message}"))
-        .collect();
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(ControlError::InvalidSetting {
-        name: name.to_owned(),
-        reason: problems.join("; "),
+/// Refuses `new` if it breaks any of the config file's rules. The loop before the change
+/// keeps them all (the config file and run-time setpoints are checked by the same rules),
+/// so a broken rule is always one the change broke.
+fn refuse_broken_rules(name: &str, new: &LoopKind) -> Result<(), ControlError> {
+    new.check().map_err(|problems| {
+        let problems: Vec<String> = problems
+            .into_iter()
+            .map(|(key, message)| format!("{key}: {message}"))
+            .collect();
+        ControlError::InvalidSetting {
+            name: name.to_owned(),
+            reason: problems.join("; "),
+        }
     })
 }
