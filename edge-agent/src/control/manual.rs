@@ -139,18 +139,14 @@ impl Controller {
                 unit: metric.unit(),
             });
         }
-        // As in the config file: a hysteresis loop must be able to switch both ways.
-        if let LoopKind::Hysteresis { band, .. } = spec.kind {
-            if let Err(reason) = super::rules::check_band(band, Some((metric, value))) {
-                return Err(ControlError::InvalidSetting {
-                    name: name.to_owned(),
-                    reason: format!("setpoint {value}: band: {reason}"),
-                });
-            }
-        }
-        if let Some(setpoint) = setpoint_mut(&mut spec.kind) {
+        // Every other rule of the config file too (a hysteresis band around the new setpoint
+        // must stay inside the physical range, or the loop could never switch back).
+        let mut kind = spec.kind.clone();
+        if let Some(setpoint) = setpoint_mut(&mut kind) {
             *setpoint = value;
         }
+        super::settings::refuse_broken_rules(name, &kind)?;
+        spec.kind = kind;
         let room = self.actuators.get(spec.actuator).map(|a| a.room.clone());
         Ok(EventKind::SetpointChange {
             room: room.unwrap_or_default(),

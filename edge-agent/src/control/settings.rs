@@ -308,10 +308,11 @@ impl Controller {
     }
 }
 
-/// Refuses `new` if it breaks any of the config file's rules. The loop before the change
+/// Refuses `new` (a loop after a change of its settings or setpoint) if it breaks any of the
+/// config file's rules. The loop before the change
 /// keeps them all (the config file and run-time setpoints are checked by the same rules),
 /// so a broken rule is always one the change broke.
-fn refuse_broken_rules(name: &str, new: &LoopKind) -> Result<(), ControlError> {
+pub(super) fn refuse_broken_rules(name: &str, new: &LoopKind) -> Result<(), ControlError> {
     new.check().map_err(|problems| {
         let problems: Vec<String> = problems
             .into_iter()
